@@ -1,0 +1,1 @@
+"""The Excel task pane, shipped as package data of chronos_excel (served at /addin/)."""

@@ -1,0 +1,180 @@
+"""The one Chronos-2 predictor of the process: loaded once, shared by every request.
+
+Forecasts go through the pipeline's tensor API in as few batched calls as possible. Per step, the
+model's native quantiles are sorted ascending (so bands never cross) and every requested level is
+linearly interpolated from that sorted grid, as ``chronos.utils.interpolate_quantiles`` does.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+from chronos.chronos2 import Chronos2Pipeline
+from chronos.utils import interpolate_quantiles
+from flask import Flask, current_app
+
+from .problems import ModelUnavailable
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "amazon/chronos-2"
+Device = Literal["auto", "cpu", "cuda"]
+Dtype = Literal["auto", "float32", "bfloat16"]
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` means CUDA when it is available, else the CPU."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was requested but torch sees no CUDA GPU")
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"device must be auto, cpu or cuda, not {device!r}")
+    return device
+
+
+def resolve_dtype(dtype: str, device: str) -> str:
+    """``auto`` means bfloat16 on CUDA and on CPUs with native bf16 matrix units (AMX, AVX512-BF16)."""
+    if dtype == "auto":
+        if device == "cuda":
+            return "bfloat16"
+        return "bfloat16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "float32"
+    if dtype not in ("float32", "bfloat16"):
+        raise ValueError(f"dtype must be auto, float32 or bfloat16, not {dtype!r}")
+    return dtype
+
+
+@dataclass
+class Predictor:
+    """Holds the pipeline and its description; ``state`` is ``loading``, ``ready`` or ``failed``."""
+
+    model: str = DEFAULT_MODEL
+    device: str = "auto"
+    dtype: str = "auto"
+    batch_size: int = 256
+    state: str = "loading"
+    reason: str = "the model is loading"
+    info: dict = field(default_factory=dict)
+    fallback_reason: str | None = None
+    pipeline: Chronos2Pipeline | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def load(self) -> None:
+        """Load the model (once); on failure record why, so /health can say it."""
+        started = time.perf_counter()
+        try:
+            device = resolve_device(self.device)
+            dtype = resolve_dtype(self.dtype, device)
+            source = "local" if Path(self.model).expanduser().exists() else "huggingface"
+            location = str(Path(self.model).expanduser()) if source == "local" else self.model
+            self.reason = f"loading {self.model} on {device} ({dtype})"
+            pipeline = Chronos2Pipeline.from_pretrained(location, device_map=device, dtype=getattr(torch, dtype))
+            pipeline.model.eval()
+        except Exception as exc:  # any failure must reach /health, not kill the server silently
+            self.state = "failed"
+            self.reason = f"could not load model {self.model!r}: {exc}"
+            log.error(self.reason)
+            raise
+        self.pipeline = pipeline
+        self.info = {
+            "id": self.model,
+            "source": source,
+            "device": device,
+            "dtype": dtype,
+            "parameters": sum(p.numel() for p in pipeline.model.parameters()),
+        }
+        self.state, self.reason = "ready", "ok"
+        log.info(
+            "loaded %s (%s, %d parameters) on %s as %s in %.1f s",
+            self.model,
+            source,
+            self.info["parameters"],
+            device,
+            dtype,
+            time.perf_counter() - started,
+        )
+
+    @property
+    def quantiles(self) -> list[float]:
+        """The model's native quantile levels (21 for Chronos-2)."""
+        return self._ready().quantiles
+
+    @property
+    def context_length(self) -> int:
+        """The most recent points the model looks at."""
+        return self._ready().model_context_length
+
+    def _ready(self) -> Chronos2Pipeline:
+        if self.pipeline is None:
+            raise ModelUnavailable(self.reason)
+        return self.pipeline
+
+    def quantile_grid(self, contexts: list[np.ndarray], horizon: int) -> torch.Tensor:
+        """Forecast every context ``horizon`` steps ahead in one batched model call.
+
+        Parameters
+        ----------
+        contexts
+            1-d float arrays of any lengths, NaN for missing values.
+        horizon
+            Steps to forecast.
+
+        Returns
+        -------
+        A float32 tensor of shape (len(contexts), horizon, n_native_quantiles), sorted ascending along
+        the last axis so that no two quantiles cross.
+        """
+        pipeline = self._ready()
+        keep = pipeline.model_context_length
+        inputs = [torch.as_tensor(c[-keep:], dtype=torch.float32) for c in contexts]
+        with self._lock:
+            predictions = pipeline.predict(inputs, prediction_length=horizon, batch_size=self.batch_size)
+        grid = torch.cat(predictions, dim=0).transpose(1, 2)  # (n, quantile, h) -> (n, h, quantile)
+        return grid.sort(dim=-1).values
+
+    def levels(self, grid: torch.Tensor, levels: list[float]) -> np.ndarray:
+        """Interpolate quantile ``levels`` from a sorted grid: shape (n, horizon, len(levels))."""
+        return interpolate_quantiles(levels, self.quantiles, grid).numpy().astype(np.float64)
+
+    def median(self, grid: torch.Tensor) -> np.ndarray:
+        """The 0.5 level of the sorted grid: shape (n, horizon)."""
+        return grid[..., self.quantiles.index(0.5)].numpy().astype(np.float64)
+
+    def describe(self) -> dict:
+        """``{"id", "device", "dtype"}`` for responses."""
+        return {key: self.info[key] for key in ("id", "device", "dtype")}
+
+
+def init_app(app: Flask) -> Predictor:
+    """Create the app's predictor and load it, in the background when ``LOAD_IN_BACKGROUND`` is set."""
+    predictor = Predictor(
+        model=app.config["MODEL"],
+        device=app.config["DEVICE"],
+        dtype=app.config["DTYPE"],
+        batch_size=app.config["BATCH_SIZE"],
+    )
+    app.extensions["chronos_predictor"] = predictor
+    if app.config["LOAD_IN_BACKGROUND"]:
+        threading.Thread(target=_load_quietly, args=(predictor,), name="model-loader", daemon=True).start()
+    else:
+        predictor.load()
+    return predictor
+
+
+def _load_quietly(predictor: Predictor) -> None:
+    try:
+        predictor.load()
+    except Exception:  # already recorded on the predictor and logged; /health reports it
+        pass
+
+
+def get_predictor() -> Predictor:
+    """The current app's predictor."""
+    return current_app.extensions["chronos_predictor"]

@@ -1,0 +1,85 @@
+"""Every error the API returns is an RFC 9457 problem (``application/problem+json``) built here."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Flask, Response, g, json, request
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class InputError(ValueError):
+    """Input the user must fix, located like a pydantic error: ``("series", 0, "timestamps", 17)``."""
+
+    def __init__(self, loc: Sequence[str | int], msg: str) -> None:
+        super().__init__(msg)
+        self.loc = list(loc)
+        self.msg = msg
+
+
+class ModelUnavailable(RuntimeError):
+    """The model is still loading or failed to load."""
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
+    """Build a ``application/problem+json`` response."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+
+
+def validation_problem(errors: list[dict[str, Any]]) -> Response:
+    """A 422 listing each problem with its location (0-based indices) and message."""
+    first = errors[0]
+    where = ".".join(str(part) for part in first["loc"])
+    detail = f"{where}: {first['msg']}" if where else first["msg"]
+    if len(errors) > 1:
+        detail += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return problem(422, "Invalid request", detail, errors=errors)
+
+
+def pydantic_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    """Pydantic's errors as ``{"loc", "msg"}`` pairs, without echoing the (possibly huge) input."""
+    return [{"loc": list(err["loc"]), "msg": err["msg"]} for err in exc.errors(include_url=False)]
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Make every error, expected or not, a problem+json response."""
+
+    @app.errorhandler(InputError)
+    def _input_error(exc: InputError) -> Response:
+        return validation_problem([{"loc": exc.loc, "msg": exc.msg}])
+
+    @app.errorhandler(ValidationError)
+    def _validation_error(exc: ValidationError) -> Response:
+        return validation_problem(pydantic_errors(exc))
+
+    @app.errorhandler(ModelUnavailable)
+    def _model_unavailable(exc: ModelUnavailable) -> Response:
+        return problem(503, "Model unavailable", str(exc))
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        response = problem(status, exc.name, exc.description or exc.name)
+        if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+            response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        request_id = g.get("request_id") or uuid.uuid4().hex
+        log.exception("request %s failed: %s %s", request_id, request.method, request.path)
+        return problem(
+            500,
+            "Internal Server Error",
+            f"The server failed to answer this request. Quote request id {request_id} when reporting it.",
+            request_id=request_id,
+        )

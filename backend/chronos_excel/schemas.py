@@ -1,0 +1,137 @@
+"""Pydantic models: the single source of truth for request validation and the OpenAPI document.
+
+Requests are validated with ``Model.model_validate(body, context=limits)`` where ``limits`` carries the
+configured ``max_series`` and ``max_horizon``. Response models document the answers; routes build plain
+dicts on the hot path and the tests check those dicts against these models.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationInfo, field_validator
+
+FiniteNumber = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Timestamp = Annotated[
+    StrictStr | FiniteNumber,
+    Field(description="An ISO-8601 date or date-time, or an Excel serial date number (days since 1899-12-30)."),
+]
+QuantileLevel = Annotated[float, Field(strict=True, gt=0, lt=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Series(Strict):
+    """One time series: its values, optionally its timestamps and a name."""
+
+    name: str | None = Field(None, max_length=255, description='Defaults to "Series 1", "Series 2", …')
+    values: list[FiniteNumber | None] = Field(min_length=1, description="Numbers; null marks a missing value.")
+    timestamps: list[Timestamp] | None = Field(
+        None, description="One per value, all ISO strings or all Excel serial numbers."
+    )
+
+
+class SeriesRequest(Strict):
+    """Fields shared by every endpoint that takes series."""
+
+    series: list[Series] = Field(min_length=1, description="1 to max_series (default 1000) series.")
+    frequency: str | None = Field(
+        None, description="A pandas offset alias (e.g. 'D', 'B', 'W-SUN', 'MS', 'ME', 'h'); inferred when omitted."
+    )
+    start: Timestamp | None = Field(
+        None, description="Timeline start for series without timestamps (needs `frequency`)."
+    )
+    fill_missing: bool = Field(False, description="Insert missing timeline steps as nulls instead of failing.")
+    aggregate: Literal["mean", "sum", "min", "max", "median", "last"] | None = Field(
+        None, description="Combine values that share a timestamp instead of failing."
+    )
+
+    @field_validator("series")
+    @classmethod
+    def _at_most_max_series(cls, series: list[Series], info: ValidationInfo) -> list[Series]:
+        limit = (info.context or {}).get("max_series", 1000)
+        if len(series) > limit:
+            raise ValueError(f"at most {limit} series per request, got {len(series)}")
+        return series
+
+
+def _check_horizon(horizon: int, info: ValidationInfo) -> int:
+    limit = (info.context or {}).get("max_horizon", 1024)
+    if horizon > limit:
+        raise ValueError(f"horizon must be at most {limit}, got {horizon}")
+    return horizon
+
+
+class ForecastRequest(SeriesRequest):
+    """``POST /api/v1/forecast``."""
+
+    horizon: int = Field(strict=True, ge=1, description="Steps to forecast, 1 to max_horizon (default 1024).")
+    quantile_levels: list[QuantileLevel] = Field(
+        default=[0.1, 0.5, 0.9], min_length=1, description="Any levels in (0, 1)."
+    )
+
+    _horizon_limit = field_validator("horizon")(_check_horizon)
+
+
+class ModelInfo(BaseModel):
+    """The model that answered."""
+
+    id: str
+    device: str
+    dtype: str
+
+
+class Forecast(BaseModel):
+    """One series' forecast."""
+
+    name: str
+    frequency: str | None = Field(description="pandas offset alias of the timeline, null without one.")
+    timestamps: list[Timestamp] | None = Field(description="Future timestamps in the input's representation.")
+    median: list[float]
+    quantiles: dict[str, list[float]] = Field(description='Keyed by level as given, e.g. "0.1".')
+
+
+class ForecastResponse(BaseModel):
+    """Answer of ``POST /api/v1/forecast``."""
+
+    model: ModelInfo
+    forecasts: list[Forecast]
+
+
+class HealthModel(ModelInfo):
+    """The loaded model in detail."""
+
+    source: Literal["huggingface", "local", "bundled"]
+    parameters: int
+
+
+class Health(BaseModel):
+    """Answer of ``GET /api/v1/health`` once the model is loaded."""
+
+    status: Literal["ok"]
+    version: str
+    model: HealthModel
+    fallback: bool = Field(
+        description="True when the offline demo model serves because the requested one could not be loaded."
+    )
+    fallback_reason: str | None
+
+
+class ErrorItem(BaseModel):
+    """One validation problem."""
+
+    loc: list[str | int]
+    msg: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem (``application/problem+json``)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[ErrorItem] | None = None
+    request_id: str | None = None

@@ -1,0 +1,71 @@
+"""Shared fixtures: a tiny randomly initialised Chronos-2 built with the library's own classes, the real
+app loading it through the same code path as a real model, and a real HTTP server around that app."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+from chronos.chronos2 import Chronos2CoreConfig, Chronos2Model
+from werkzeug.serving import make_server
+
+from chronos_excel import create_app
+
+# The real amazon/chronos-2 forecasting config; only the encoder is shrunk.
+CHRONOS_CONFIG = {
+    "context_length": 8192,
+    "input_patch_size": 16,
+    "input_patch_stride": 16,
+    "output_patch_size": 16,
+    "max_output_patches": 64,
+    "quantiles": [0.01, *[round(0.05 * i, 2) for i in range(1, 20)], 0.99],
+    "time_encoding_scale": 8192,
+    "use_arcsinh": True,
+    "use_reg_token": True,
+}
+
+
+def build_tiny_chronos2(directory: Path, seed: int = 0) -> Path:
+    """Save a tiny, randomly initialised Chronos-2 (about 26k parameters) to ``directory``."""
+    config = Chronos2CoreConfig(
+        d_model=16,
+        d_kv=4,
+        d_ff=32,
+        num_layers=2,
+        num_heads=4,
+        architectures=["Chronos2Model"],
+        chronos_config=CHRONOS_CONFIG,
+        chronos_pipeline_class="Chronos2Pipeline",
+    )
+    torch.manual_seed(seed)
+    Chronos2Model(config).save_pretrained(directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_chronos2(tmp_path_factory.mktemp("tiny-chronos2"))
+
+
+@pytest.fixture(scope="session")
+def app(tiny_model_dir: Path):
+    return create_app({"MODEL": str(tiny_model_dir), "DEVICE": "cpu", "DTYPE": "float32", "TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def live_server(app) -> Iterator[str]:
+    """The real app behind a real threaded HTTP server on a free loopback port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)

@@ -133,7 +133,7 @@ class Predictor:
         """
         pipeline = self._ready()
         keep = pipeline.model_context_length
-        inputs = [torch.as_tensor(c[-keep:], dtype=torch.float32) for c in contexts]
+        inputs = [torch.tensor(c[-keep:], dtype=torch.float32) for c in contexts]
         with self._lock:
             predictions = pipeline.predict(inputs, prediction_length=horizon, batch_size=self.batch_size)
         grid = torch.cat(predictions, dim=0).transpose(1, 2)  # (n, quantile, h) -> (n, h, quantile)

@@ -143,13 +143,13 @@ def infer_frequency(index: pd.DatetimeIndex) -> BaseOffset | None:
     if not (ordered == ordered.normalize()).all():
         return None
     if typical == _DAY:
-        weekdays_only = (ordered.dayofweek < 5).all()
-        skips_weekend = bool(((steps == 3 * _DAY) & (ordered[1:].dayofweek == 0)).any())
+        weekdays_only = (ordered.day_of_week < 5).all()
+        skips_weekend = bool(((steps == 3 * _DAY) & (ordered[1:].day_of_week == 0)).any())
         return to_offset("B" if weekdays_only and skips_weekend else "D")
     if typical < 7 * _DAY and typical % _DAY == 0:
         return to_offset(f"{typical // _DAY}D")
     if typical == 7 * _DAY:
-        return to_offset(f"W-{_WEEKDAYS[ordered[0].dayofweek]}")
+        return to_offset(f"W-{_WEEKDAYS[ordered[0].day_of_week]}")
     months = _month_step(typical)
     if months is None:
         return None

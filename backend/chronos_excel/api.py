@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-import numpy as np
 from flask import Blueprint, Response, current_app, json, request, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from . import __version__
+from .anomalies import detect
+from .backtest import run_backtests, summarize
 from .openapi import openapi_document
 from .predictor import get_predictor
 from .problems import problem
-from .schemas import ForecastRequest, SeriesRequest
-from .series import prepare_series
+from .schemas import AnomaliesRequest, BacktestRequest, ForecastRequest, SeriesRequest
+from .series import level_key, prepare_series, to_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -36,18 +37,6 @@ def read_request(model: type[RequestModel]) -> RequestModel:
         "max_horizon": current_app.config["MAX_HORIZON"],
     }
     return model.model_validate(body, context=limits)
-
-
-def finite(values: np.ndarray) -> list:
-    """A JSON-safe list: NaN and infinities become null."""
-    if np.isfinite(values).all():
-        return values.tolist()
-    return [float(v) if np.isfinite(v) else None for v in values]
-
-
-def level_key(level: float) -> str:
-    """Quantile keys are written like Python's ``str(float)``: 0.1 -> "0.1"."""
-    return str(float(level))
 
 
 @bp.get("/health")
@@ -80,12 +69,49 @@ def forecast() -> dict:
             "name": s.name,
             "frequency": s.timeline.frequency_alias,
             "timestamps": s.timeline.future(req.horizon),
-            "median": finite(medians[i]),
-            "quantiles": {key: finite(quantiles[i, :, j]) for j, key in enumerate(keys)},
+            "median": to_json(medians[i]),
+            "quantiles": {key: to_json(quantiles[i, :, j]) for j, key in enumerate(keys)},
         }
         for i, s in enumerate(prepared)
     ]
     return {"model": predictor.describe(), "forecasts": forecasts}
+
+
+@bp.post("/anomalies")
+def anomalies() -> dict:
+    """Score every point of every series against a forecast made only from the points before it."""
+    req = read_request(AnomaliesRequest)
+    prepared = prepare_series(req)
+    predictor = get_predictor()
+    results = detect(
+        predictor,
+        prepared,
+        level=req.level,
+        min_context=req.min_context,
+        last=req.last,
+        block=current_app.config["ANOMALY_BLOCK"],
+        context=current_app.config["ANOMALY_CONTEXT"],
+    )
+    return {"model": predictor.describe(), "anomalies": results}
+
+
+@bp.post("/backtest")
+def backtest() -> dict:
+    """Backtest the model on rolling windows of each series, against seasonal naive."""
+    req = read_request(BacktestRequest)
+    prepared = prepare_series(req)
+    predictor = get_predictor()
+    results = run_backtests(
+        predictor,
+        prepared,
+        horizon=req.horizon,
+        windows=req.windows,
+        step=req.step or req.horizon,
+        quantile_levels=req.quantile_levels,
+        level=req.level,
+        seasonality=req.seasonality,
+    )
+    return {"model": predictor.describe(), "backtests": results, "summary": summarize(results)}
 
 
 @bp.get("/openapi.json")

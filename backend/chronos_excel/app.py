@@ -26,6 +26,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
     "MAX_SERIES": 1000,
     "MAX_HORIZON": 1024,
+    "ANOMALY_BLOCK": 16,
+    "ANOMALY_CONTEXT": 512,
     "LOAD_IN_BACKGROUND": False,
     "CORS_ORIGINS": "*",
 }

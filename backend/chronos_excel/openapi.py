@@ -13,6 +13,20 @@ from . import schemas
 ENDPOINTS: list[tuple[str, str, str, type[BaseModel] | None, type[BaseModel]]] = [
     ("get", "/health", "Whether the model is loaded, and which", None, schemas.Health),
     ("post", "/forecast", "Forecast series with quantile bands", schemas.ForecastRequest, schemas.ForecastResponse),
+    (
+        "post",
+        "/anomalies",
+        "Flag unusual points of the whole history",
+        schemas.AnomaliesRequest,
+        schemas.AnomaliesResponse,
+    ),
+    (
+        "post",
+        "/backtest",
+        "Rolling-origin backtest against seasonal naive",
+        schemas.BacktestRequest,
+        schemas.BacktestResponse,
+    ),
 ]
 
 _ERRORS = {

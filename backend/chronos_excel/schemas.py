@@ -75,6 +75,29 @@ class ForecastRequest(SeriesRequest):
     _horizon_limit = field_validator("horizon")(_check_horizon)
 
 
+class AnomaliesRequest(SeriesRequest):
+    """``POST /api/v1/anomalies``."""
+
+    level: float = Field(0.95, strict=False, gt=0, le=0.98, description="Central interval coverage of the band.")
+    min_context: int = Field(32, strict=True, ge=1, description="Points before the first scored one (nulls count).")
+    last: int | None = Field(None, strict=True, ge=1, description="Score only the last N points.")
+
+
+class BacktestRequest(SeriesRequest):
+    """``POST /api/v1/backtest``."""
+
+    horizon: int = Field(strict=True, ge=1, description="Steps each window forecasts.")
+    windows: int = Field(3, strict=True, ge=1, le=100, description="Rolling windows; the last ends at the last point.")
+    step: int | None = Field(None, strict=True, ge=1, description="Points between window cutoffs; default horizon.")
+    quantile_levels: list[QuantileLevel] = Field(default=[0.1, 0.5, 0.9], min_length=1)
+    level: float = Field(0.8, gt=0, lt=1, description="Interval whose coverage is measured.")
+    seasonality: int | None = Field(
+        None, strict=True, ge=1, description="For MASE and the baseline; default from the frequency (12 monthly, …)."
+    )
+
+    _horizon_limit = field_validator("horizon")(_check_horizon)
+
+
 class ModelInfo(BaseModel):
     """The model that answered."""
 
@@ -135,3 +158,82 @@ class Problem(BaseModel):
     detail: str
     errors: list[ErrorItem] | None = None
     request_id: str | None = None
+
+
+class SeriesAnomalies(BaseModel):
+    """One series scanned: arrays with one entry per timeline point (null where not scored)."""
+
+    name: str
+    timestamps: list[Timestamp] | None
+    values: list[float | None]
+    expected: list[float | None]
+    lower: list[float | None]
+    upper: list[float | None]
+    is_anomaly: list[bool | None]
+    score: list[float | None]
+    direction: list[Literal[-1, 0, 1]]
+    count: int
+
+
+class AnomaliesResponse(BaseModel):
+    """Answer of ``POST /api/v1/anomalies``."""
+
+    model: ModelInfo
+    anomalies: list[SeriesAnomalies]
+
+
+class BacktestWindow(BaseModel):
+    """One rolling window: forecast vs actual."""
+
+    cutoff: Timestamp | int = Field(description="Timestamp (or 0-based index) of the last context point.")
+    timestamps: list[Timestamp] | None
+    actual: list[float | None]
+    median: list[float | None]
+    quantiles: dict[str, list[float | None]]
+    baseline: list[float | None]
+
+
+class Metrics(BaseModel):
+    """Model metrics averaged over windows; null where undefined."""
+
+    MAE: float | None
+    RMSE: float | None
+    MAPE: float | None
+    sMAPE: float | None
+    MASE: float | None
+    WQL: float | None = None
+    coverage: float | None = None
+
+
+class Baseline(BaseModel):
+    """The seasonal-naive baseline's metrics."""
+
+    name: Literal["seasonal_naive"]
+    metrics: Metrics
+
+
+class SeriesBacktest(BaseModel):
+    """One series backtested."""
+
+    name: str
+    seasonality: int
+    windows: list[BacktestWindow]
+    metrics: Metrics
+    baseline: Baseline
+    skill: float | None = Field(description="1 - MASE_model / MASE_baseline.")
+
+
+class BacktestSummary(BaseModel):
+    """Means over the series."""
+
+    metrics: Metrics
+    baseline: Metrics
+    skill: float | None
+
+
+class BacktestResponse(BaseModel):
+    """Answer of ``POST /api/v1/backtest``."""
+
+    model: ModelInfo
+    backtests: list[SeriesBacktest]
+    summary: BacktestSummary

@@ -1,4 +1,4 @@
-"""Turn a validated request's series into float arrays on regular timelines."""
+"""Turn a validated request's series into float arrays on regular timelines, and arrays back into JSON."""
 
 from __future__ import annotations
 
@@ -38,3 +38,15 @@ def prepare_series(request: SeriesRequest) -> list[PreparedSeries]:
             raise InputError(("series", i, "values"), "has no numbers: every value is null")
         prepared.append(PreparedSeries(series.name or f"Series {i + 1}", values, timeline))
     return prepared
+
+
+def to_json(values: np.ndarray) -> list:
+    """A JSON-safe list: NaN and infinities become null."""
+    if np.isfinite(values).all():
+        return values.tolist()
+    return [float(v) if np.isfinite(v) else None for v in values]
+
+
+def level_key(level: float) -> str:
+    """Quantile keys are written like Python's ``str(float)``: 0.1 -> "0.1"."""
+    return str(float(level))

@@ -1,0 +1,159 @@
+"""Rolling-origin backtests against a seasonal-naive baseline.
+
+Window k (oldest first, k = 0 … windows-1) takes the first ``N - horizon - (windows-1-k)·step`` points as
+its context and the next ``horizon`` points as its actuals, so the last window ends at the last point.
+Every window of every series goes to the model in one batched call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import metrics
+from .predictor import Predictor
+from .problems import InputError
+from .series import PreparedSeries, level_key, to_json
+
+MODEL_METRICS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE", "WQL", "coverage")
+BASELINE_METRICS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
+_SEASONALITY = {"h": 24, "D": 7, "B": 5, "W": 52, "MS": 12, "ME": 12, "QS": 4, "QE": 4}
+
+
+def default_seasonality(frequency: str | None) -> int:
+    """24 hourly, 7 daily, 5 business-daily, 52 weekly, 12 monthly, 4 quarterly, else 1."""
+    if frequency is None:
+        return 1
+    return _SEASONALITY.get(frequency.split("-")[0], 1)
+
+
+def min_context(seasonality: int) -> int:
+    """The fewest context points a window needs."""
+    return max(5, seasonality + 1)
+
+
+def context_lengths(n: int, horizon: int, windows: int, step: int) -> list[int]:
+    """How many points each window's context holds, oldest window first."""
+    return [n - horizon - (windows - 1 - k) * step for k in range(windows)]
+
+
+def max_windows(n: int, horizon: int, step: int, seasonality: int) -> int:
+    """The most windows a series of ``n`` points can hold."""
+    room = n - horizon - min_context(seasonality)
+    return 0 if room < 0 else room // step + 1
+
+
+def seasonal_naive(context: np.ndarray, seasonality: int, horizon: int) -> np.ndarray:
+    """The last ``seasonality`` points of the context repeated over the horizon."""
+    last_season = context[-seasonality:]
+    return np.resize(last_season, horizon)
+
+
+def window_metrics(
+    y: np.ndarray,
+    median: np.ndarray,
+    scale: float | None,
+    quantiles: np.ndarray | None = None,
+    levels: list[float] | None = None,
+    band: tuple[np.ndarray, np.ndarray] | None = None,
+) -> dict[str, float | None]:
+    """All metrics of one window; the probabilistic ones only when quantiles are given."""
+    scores = {
+        "MAE": metrics.mae(y, median),
+        "RMSE": metrics.rmse(y, median),
+        "MAPE": metrics.mape(y, median),
+        "sMAPE": metrics.smape(y, median),
+        "MASE": metrics.mase(y, median, scale),
+    }
+    if quantiles is not None and levels is not None and band is not None:
+        scores["WQL"] = metrics.wql(y, quantiles, levels)
+        scores["coverage"] = metrics.coverage(y, *band)
+    return scores
+
+
+def run_backtests(
+    predictor: Predictor,
+    prepared: list[PreparedSeries],
+    *,
+    horizon: int,
+    windows: int,
+    step: int,
+    quantile_levels: list[float],
+    level: float,
+    seasonality: int | None,
+) -> list[dict]:
+    """Backtest every series; return one result dict per series, in order."""
+    plans = []
+    for i, series in enumerate(prepared):
+        m = seasonality or default_seasonality(series.timeline.frequency_alias)
+        fits = max_windows(len(series.values), horizon, step, m)
+        if fits < windows:
+            raise InputError(
+                ("series", i),
+                f"{series.name!r} has {len(series.values)} points: room for {fits} window(s) of horizon {horizon} "
+                f"and step {step} (each needs at least {min_context(m)} context points); ask for at most "
+                f"{fits} window(s) or a shorter horizon",
+            )
+        plans.append((m, context_lengths(len(series.values), horizon, windows, step)))
+
+    contexts = [s.values[:c] for s, (_, lengths) in zip(prepared, plans, strict=True) for c in lengths]
+    band_levels = [(1 - level) / 2, (1 + level) / 2]
+    grid = predictor.quantile_grid(contexts, horizon)
+    medians = predictor.median(grid)
+    quantiles = predictor.levels(grid, quantile_levels + band_levels)
+    keys = [level_key(q) for q in quantile_levels]
+
+    results, row = [], 0
+    for series, (m, lengths) in zip(prepared, plans, strict=True):
+        model_scores, baseline_scores, window_items = [], [], []
+        for c in lengths:
+            context, actual = series.values[:c], series.values[c : c + horizon]
+            scale = metrics.seasonal_scale(context, m)
+            requested, band = quantiles[row, :, : len(keys)], quantiles[row, :, len(keys) :]
+            baseline = seasonal_naive(context, m, horizon)
+            model_scores.append(
+                window_metrics(actual, medians[row], scale, requested, quantile_levels, (band[:, 0], band[:, 1]))
+            )
+            baseline_scores.append(window_metrics(actual, baseline, scale))
+            stamps = series.timeline.index
+            window_items.append(
+                {
+                    "cutoff": c - 1 if stamps is None else series.timeline.format(stamps[c - 1 : c])[0],
+                    "timestamps": None if stamps is None else series.timeline.format(stamps[c : c + horizon]),
+                    "actual": to_json(actual),
+                    "median": to_json(medians[row]),
+                    "quantiles": {key: to_json(requested[:, j]) for j, key in enumerate(keys)},
+                    "baseline": to_json(baseline),
+                }
+            )
+            row += 1
+        model = {name: metrics.average([w[name] for w in model_scores]) for name in MODEL_METRICS}
+        base = {name: metrics.average([w[name] for w in baseline_scores]) for name in BASELINE_METRICS}
+        results.append(
+            {
+                "name": series.name,
+                "seasonality": m,
+                "windows": window_items,
+                "metrics": model,
+                "baseline": {"name": "seasonal_naive", "metrics": base},
+                "skill": skill(model["MASE"], base["MASE"]),
+            }
+        )
+    return results
+
+
+def skill(model_mase: float | None, baseline_mase: float | None) -> float | None:
+    """1 - MASE_model / MASE_baseline; None when either is undefined or the baseline is perfect."""
+    if model_mase is None or not baseline_mase:
+        return None
+    return 1 - model_mase / baseline_mase
+
+
+def summarize(results: list[dict]) -> dict:
+    """Mean of each metric over the series (ignoring undefined ones), for the model and the baseline."""
+    return {
+        "metrics": {name: metrics.average([r["metrics"][name] for r in results]) for name in MODEL_METRICS},
+        "baseline": {
+            name: metrics.average([r["baseline"]["metrics"][name] for r in results]) for name in BASELINE_METRICS
+        },
+        "skill": metrics.average([r["skill"] for r in results]),
+    }

@@ -1,0 +1,69 @@
+// Calls to the Chronos server's /api/v1 (same origin as the pane). Every response is checked.
+
+const BASE = new URL("../api/v1/", import.meta.url);
+
+/** The server answered with an error: `problem` is its problem+json body (or a stand-in). */
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `The server answered ${status}.`);
+    this.name = "ApiError";
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+/** The server could not be reached at all. */
+export class UnreachableError extends Error {
+  constructor(url) {
+    super(`Cannot reach the Chronos server at ${url.origin}. Is \`chronos-excel serve\` running?`);
+    this.name = "UnreachableError";
+  }
+}
+
+async function problemOf(response) {
+  const type = response.headers.get("content-type") || "";
+  if (type.includes("json")) {
+    try {
+      return await response.json();
+    } catch {
+      // fall through: a broken body still gets a message
+    }
+  }
+  return { title: response.statusText, detail: `The server answered ${response.status} ${response.statusText}.` };
+}
+
+async function call(path, init = {}) {
+  const url = new URL(path, BASE);
+  let response;
+  try {
+    response = await fetch(url, { ...init, headers: { Accept: "application/json", ...init.headers } });
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    throw new UnreachableError(url);
+  }
+  if (!response.ok) throw new ApiError(response.status, await problemOf(response));
+  return response.json();
+}
+
+/** GET /health: {status, version, model, fallback, fallback_reason}. */
+export function health() {
+  return call("health", { cache: "no-store" });
+}
+
+function post(path, body, signal) {
+  return call(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+    signal,
+  });
+}
+
+/** POST /forecast with {series, horizon, quantile_levels}. */
+export const forecast = (body, signal) => post("forecast", body, signal);
+
+/** POST /anomalies with {series, level}. */
+export const anomalies = (body, signal) => post("anomalies", body, signal);
+
+/** POST /backtest with {series, horizon, windows, level, quantile_levels}. */
+export const backtest = (body, signal) => post("backtest", body, signal);

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 # Every setting, its default, and the environment variable (CHRONOS_<NAME>) that overrides it.
 DEFAULTS: dict[str, Any] = {
-    "MODEL": "amazon/chronos-2",
+    "MODEL": predictor.DEFAULT_MODEL,
     "DEVICE": "auto",
     "DTYPE": "auto",
     "BATCH_SIZE": 256,

@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
@@ -19,12 +20,27 @@ import torch
 from chronos.chronos2 import Chronos2Pipeline
 from chronos.utils import interpolate_quantiles
 from flask import Flask, current_app
+from huggingface_hub import HfApi, snapshot_download
+from huggingface_hub.errors import LocalEntryNotFoundError
 
 from .problems import ModelUnavailable
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "amazon/chronos-2"
+BUNDLED = "bundled"
+HUB_PROBE_SECONDS = 5
+
+
+class HubUnreachable(RuntimeError):
+    """The weights are neither in the local Hugging Face cache nor downloadable now."""
+
+
+def bundled_model_dir() -> str:
+    """The small offline Chronos-2 shipped inside the package."""
+    return str(files("chronos_excel.bundled_model"))
+
+
 Device = Literal["auto", "cpu", "cuda"]
 Dtype = Literal["auto", "float32", "bfloat16"]
 
@@ -67,14 +83,25 @@ class Predictor:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def load(self) -> None:
-        """Load the model (once); on failure record why, so /health can say it."""
+        """Load the model (once); on failure record why, so /health can say it.
+
+        The default ``amazon/chronos-2`` falls back to the bundled offline model when its weights are
+        neither cached nor downloadable; any other model the user named must load or fail.
+        """
         started = time.perf_counter()
+        model_id = self.model
         try:
             device = resolve_device(self.device)
             dtype = resolve_dtype(self.dtype, device)
-            source = "local" if Path(self.model).expanduser().exists() else "huggingface"
-            location = str(Path(self.model).expanduser()) if source == "local" else self.model
-            self.reason = f"loading {self.model} on {device} ({dtype})"
+            try:
+                location, source = self._locate(model_id)
+            except HubUnreachable as exc:
+                if model_id != DEFAULT_MODEL:
+                    raise
+                self.fallback_reason = str(exc)
+                log.warning("%s; serving the bundled offline demo model instead", exc)
+                model_id, location, source = BUNDLED, bundled_model_dir(), "bundled"
+            self.reason = f"loading {model_id} on {device} ({dtype})"
             pipeline = Chronos2Pipeline.from_pretrained(location, device_map=device, dtype=getattr(torch, dtype))
             pipeline.model.eval()
         except Exception as exc:  # any failure must reach /health, not kill the server silently
@@ -84,7 +111,7 @@ class Predictor:
             raise
         self.pipeline = pipeline
         self.info = {
-            "id": self.model,
+            "id": model_id,
             "source": source,
             "device": device,
             "dtype": dtype,
@@ -93,13 +120,39 @@ class Predictor:
         self.state, self.reason = "ready", "ok"
         log.info(
             "loaded %s (%s, %d parameters) on %s as %s in %.1f s",
-            self.model,
+            model_id,
             source,
             self.info["parameters"],
             device,
             dtype,
             time.perf_counter() - started,
         )
+
+    def _locate(self, model: str) -> tuple[str, str]:
+        """Where to load ``model`` from, and its source: bundled, a local directory, or the hub."""
+        if model == BUNDLED:
+            return bundled_model_dir(), "bundled"
+        path = Path(model).expanduser()
+        if path.exists():
+            return str(path), "local"
+        if path.is_absolute() or model.startswith((".", "~")) or "\\" in model or model.count("/") > 1:
+            raise FileNotFoundError(f"the model directory {model} does not exist")
+        return self._fetch_from_hub(model), "huggingface"
+
+    def _fetch_from_hub(self, repo_id: str) -> str:
+        """The local snapshot of ``repo_id``: from the cache, else downloaded (logging progress)."""
+        patterns = ["*.json", "*.safetensors"]
+        try:
+            return snapshot_download(repo_id, allow_patterns=patterns, local_files_only=True)
+        except LocalEntryNotFoundError:
+            pass
+        try:  # a quick probe: an offline from_pretrained spends about 50 s in retries before failing
+            HfApi().model_info(repo_id, timeout=HUB_PROBE_SECONDS)
+        except Exception as exc:  # DNS, connection, timeout, HTTP errors alike: the weights cannot be had
+            raise HubUnreachable(f"cannot download {repo_id} from the Hugging Face hub ({exc})") from exc
+        self.reason = f"downloading {repo_id} from the Hugging Face hub (about 480 MB on first run)"
+        log.info(self.reason)
+        return snapshot_download(repo_id, allow_patterns=patterns)
 
     @property
     def quantiles(self) -> list[float]:

@@ -21,49 +21,25 @@ import numpy as np
 import pandas as pd
 import requests
 import torch
-from chronos.chronos2 import Chronos2CoreConfig, Chronos2Model, Chronos2Pipeline
+from chronos.chronos2 import Chronos2Pipeline
+from realsize import build_real_size_model
 from werkzeug.serving import make_server
 
 from chronos_excel import create_app
 
-QUANTILES = [0.01, *[round(0.05 * i, 2) for i in range(1, 20)], 0.99]
 LEVELS = [0.1, 0.5, 0.9]
 
 
-def build_real_size_model(directory: Path) -> Path:
-    """Save amazon/chronos-2's architecture with random weights."""
-    config = Chronos2CoreConfig(
-        d_model=768,
-        d_kv=64,
-        d_ff=3072,
-        num_layers=12,
-        num_heads=12,
-        architectures=["Chronos2Model"],
-        chronos_pipeline_class="Chronos2Pipeline",
-        chronos_config={
-            "context_length": 8192,
-            "input_patch_size": 16,
-            "input_patch_stride": 16,
-            "output_patch_size": 16,
-            "max_output_patches": 64,
-            "quantiles": QUANTILES,
-            "time_encoding_scale": 8192,
-            "use_arcsinh": True,
-            "use_reg_token": True,
-        },
-    )
-    torch.manual_seed(0)
-    Chronos2Model(config).save_pretrained(directory)
-    return directory
-
-
-def best_of(repeats: int, fn) -> float:
-    times = []
+def best_of_interleaved(repeats: int, *fns) -> list[float]:
+    """Best time of each function over ``repeats`` rounds, running them in turn so that load and
+    thermal drift hit all of them alike."""
+    best = [float("inf")] * len(fns)
     for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return min(times)
+        for i, fn in enumerate(fns):
+            started = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - started)
+    return best
 
 
 def time_one_size(pipeline, url: str, n: int, args: argparse.Namespace, rng) -> tuple[float, float, float]:
@@ -88,14 +64,13 @@ def time_one_size(pipeline, url: str, n: int, args: argparse.Namespace, rng) -> 
     warm = [tensors[0]]  # first calls pay one-off kernel set-up; keep that out of every timing
     pipeline.predict_quantiles(warm, prediction_length=args.horizon, quantile_levels=LEVELS)
     requests.post(url, json={**body, "series": body["series"][:1]}, timeout=600).raise_for_status()
-    repeats = 1 if n >= 1000 else args.repeats
-    return (
-        best_of(repeats, lambda: pipeline.predict_df(df, prediction_length=args.horizon, quantile_levels=LEVELS)),
-        best_of(
-            repeats, lambda: pipeline.predict_quantiles(tensors, prediction_length=args.horizon, quantile_levels=LEVELS)
-        ),
-        best_of(repeats, http),
+    t_df, t_q, t_http = best_of_interleaved(
+        1 if n >= 1000 else args.repeats,
+        lambda: pipeline.predict_df(df, prediction_length=args.horizon, quantile_levels=LEVELS),
+        lambda: pipeline.predict_quantiles(tensors, prediction_length=args.horizon, quantile_levels=LEVELS),
+        http,
     )
+    return t_df, t_q, t_http
 
 
 def main() -> None:

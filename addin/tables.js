@@ -33,6 +33,11 @@ function grid(rows, columns) {
   };
 }
 
+/** Give a whole column of the table, below its header, one number format (blank cells included). */
+function formatColumn(table, column, format, fromRow = 1) {
+  for (let r = fromRow; r < table.numberFormat.length; r++) table.numberFormat[r][column] = format;
+}
+
 function put(table, row, column, value, format = "General") {
   table.values[row][column] = blank(value);
   table.numberFormat[row][column] = format;
@@ -66,7 +71,10 @@ export function forecastTable(data, response, level) {
     const fc = forecasts[j];
     const format = valueFormat(s);
     const names = [s.name, `${s.name} forecast`, `${s.name} lower ${level}%`, `${s.name} upper ${level}%`];
-    names.forEach((name, k) => put(table, 0, col + k, asText(name)));
+    names.forEach((name, k) => {
+      put(table, 0, col + k, asText(name));
+      formatColumn(table, col + k, format);
+    });
     s.values.forEach((v, i) => put(table, 1 + i, col, v, format));
     const last = s.values[n - 1];
     for (let k = 1; k < 4; k++) put(table, n, col + k, last, format);

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 from datetime import date, timedelta
 
+import huggingface_hub
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
+from werkzeug.serving import make_server
+
+from chronos_excel import create_app, predictor
 
 from tests.pane_helpers import ARTIFACTS, Pane, columns, months, open_pane, serial
 
@@ -304,3 +309,25 @@ def test_a_range_excel_cannot_find_is_reported_with_its_code(pane):
 def test_the_header_names_the_model_in_use(pane, tiny_model_dir):
     expect(pane.page.locator("#status-text")).to_have_text(f"Connected · {tiny_model_dir.name} · cpu, float32")
     expect(pane.page.locator("#notice")).to_be_hidden()
+
+
+def test_the_offline_demo_model_is_announced(pane_page, monkeypatch, tiny_model_dir):
+    # As in test_serving: the default model's hub is unreachable, so the server falls back to the bundled
+    # model (here the tiny one: this test is about what the pane says, not about the bundled weights).
+    monkeypatch.setattr(predictor, "DEFAULT_MODEL", "chronos-excel-tests/not-reachable")
+    monkeypatch.setattr(predictor, "bundled_model_dir", lambda: tiny_model_dir)
+    monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
+    app = create_app({"MODEL": "chronos-excel-tests/not-reachable", "DEVICE": "cpu", "DTYPE": "float32"})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        pane = open_pane(pane_page, f"http://127.0.0.1:{server.server_port}")
+        notice = pane.page.locator("#notice")
+        expect(notice).to_be_visible()
+        expect(notice).to_contain_text("Offline demo model in use: ")
+        expect(notice).to_contain_text("chronos-excel-tests/not-reachable")
+        expect(pane.page.locator("#status-text")).to_have_text("Connected · bundled · cpu, float32")
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)

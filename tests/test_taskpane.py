@@ -15,7 +15,6 @@ from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from chronos_excel import create_app, predictor
-
 from tests.pane_helpers import ARTIFACTS, Pane, columns, months, open_pane, serial
 
 pytest_plugins = ["tests.pane_fixtures"]

@@ -27,7 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_SERIES": 1000,
     "MAX_HORIZON": 1024,
     "ANOMALY_BLOCK": 16,
-    "ANOMALY_CONTEXT": 512,
+    "ANOMALY_CONTEXT": 256,
     "LOAD_IN_BACKGROUND": False,
     "CORS_ORIGINS": "*",
 }

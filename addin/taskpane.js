@@ -157,10 +157,10 @@ function runAction(name) {
   const action = ACTIONS[name];
   let data = null;
   return guard(async () => {
-    const o = options();
     setBusy("Reading the data");
     data = await readData();
     if (data.errors.length) return showMessage(badCells(data.errors));
+    const o = options(); // after reading: the horizon's default follows the data's frequency
     state.controller = new AbortController();
     setBusy(action.busy);
     const response = await action.call(data, o, state.controller.signal);

@@ -30,7 +30,7 @@
     book,
     runs: 0,
     syncs: 0,
-    log: [], // {run, sync, op, target}
+    log: [], // {run, sync, op, target, props}: every call Excel ran, in order
     failOn: null, // {op: "charts.add", code: "GeneralException", message}
     syncDelayMs: 0,
     apiVersion: 1.9,
@@ -154,8 +154,8 @@
       this.run = ++runId;
       this.workbook = makeWorkbook(this);
     }
-    enqueue(op, target, fn) {
-      this.queue.push({ op, target, fn });
+    enqueue(op, target, fn, props = null) {
+      this.queue.push({ op, target, fn, props });
     }
     async sync() {
       const ops = this.queue;
@@ -163,14 +163,14 @@
       fake.syncs += 1;
       const sync = fake.syncs;
       await new Promise((resolve) => setTimeout(resolve, fake.syncDelayMs));
-      for (const { op, target, fn } of ops) {
+      for (const { op, target, fn, props } of ops) {
         if (fake.failOn && fake.failOn.op === op) {
           const { code = "GeneralException", message = "There was an internal error while processing the request." } = fake.failOn;
           fake.failOn = null;
           throw new RichApiError(code, message);
         }
         fn();
-        fake.log.push({ run: this.run, sync, op, target: typeof target === "function" ? target() : target });
+        fake.log.push({ run: this.run, sync, op, target: typeof target === "function" ? target() : target, props });
       }
     }
   }
@@ -193,13 +193,13 @@
     const loaded = {};
     obj.load = (spec) => {
       const names = loadNames(spec, Object.keys(readers));
-      ctx.enqueue(`${kind}.load`, null, () => {
+      ctx.enqueue(`${kind}.load`, () => describe(resolve), () => {
         const target = resolve();
         for (const name of names) {
           if (!(name in readers)) throw invalid(`'${name}' is not a property of ${kind}.`);
           loaded[name] = readers[name](target);
         }
-      });
+      }, names);
       return obj;
     };
     for (const name of Object.keys(readers)) {

@@ -116,6 +116,26 @@ def test_each_action_reads_the_cells_afresh_and_a_second_result_gets_its_own_she
     assert [row[4] for row in table[37:]] == expected["quantiles"]["0.975"]
 
 
+def test_ten_thousand_rows_are_read_in_one_sync_and_written_in_one_sync(pane):
+    days = 10_000
+    stamps = [serial(date(1990, 1, 1)) + k for k in range(days)]
+    values = [float(1000 + (k % 7) * 10 + k % 365) for k in range(days)]
+    pane.set_cells(
+        "Sheet1!A1", [["Day", "Load"], *columns(stamps, values)], [["General"] * 2] + [["yyyy-mm-dd", "0"]] * days
+    )
+    pane.select("Sheet1!A1:B10001")
+
+    message = pane.run("Forecast")
+
+    assert message.endswith("Written to Forecast!A1:E10015.")
+    reads = [e for e in pane.excel_log() if e["op"] == "Range.load" and "values" in e["props"]]
+    assert [(e["target"], sorted(e["props"])) for e in reads] == [
+        ("Sheet1!A1:B10001", ["address", "numberFormat", "values"])  # the whole range in one load, one sync
+    ]
+    assert len(write_batches(pane)) == 1
+    assert pane.values("Forecast!A10000:B10001") == [[stamps[-2], values[-2]], [stamps[-1], values[-1]]]
+
+
 def test_without_dates_or_header_every_column_is_a_series_and_steps_are_numbered(pane, client):
     first = [10.0 + (i % 7) for i in range(30)]
     second = [500.0 - 2 * i for i in range(30)]

@@ -19,7 +19,7 @@ export function describeData(data) {
     timeline: t ? `${t.header} (column ${columnOf(data, t.column)})` : "none: steps are numbered 1, 2, 3…",
     series: data.series.map((s) => `${s.name} (${columnOf(data, s.column)})`).join(", ") || "none",
     points: String(data.points),
-    frequency: data.frequency ? data.frequency.label : t ? "not known until the dates are fixed" : "steps",
+    frequency: data.frequency ? data.frequency.label : t ? "not known: some dates are missing or not dates" : "steps",
   };
 }
 

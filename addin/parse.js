@@ -116,7 +116,7 @@ export function parseData({ address, values, numberFormat }) {
     timeline,
     series,
     points: grid.length,
-    frequency: timeline && !errors.length ? detectFrequency(timeline.serials) : null,
+    frequency: timeline?.serials.every((s) => s !== null) ? detectFrequency(timeline.serials) : null,
     errors,
   };
 }

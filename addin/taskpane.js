@@ -155,10 +155,9 @@ async function guard(step, data) {
 
 function runAction(name) {
   const action = ACTIONS[name];
-  let data = null;
   return guard(async () => {
     setBusy("Reading the data");
-    data = await readData();
+    const data = await readData();
     if (data.errors.length) return showMessage(badCells(data.errors));
     const o = options(); // after reading: the horizon's default follows the data's frequency
     state.controller = new AbortController();
@@ -167,7 +166,7 @@ function runAction(name) {
     state.controller = null;
     setStatus("ok");
     await deliver(action, data, action.table(data, response, o), o, o.placement);
-  }, data);
+  });
 }
 
 async function useSelection() {

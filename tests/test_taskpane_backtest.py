@@ -112,3 +112,23 @@ def test_a_series_too_short_for_the_windows_gets_the_servers_reason(pane, client
     assert problem["status"] == 422
     assert message.splitlines()[0] == problem["detail"]
     assert pane.sheet_names() == ["Sheet1"]
+
+
+def test_without_dates_the_windows_are_placed_by_step_number(pane, client):
+    values = [float(50 + (i % 5) * 3 + i) for i in range(40)]
+    pane.set_cells("Sheet1!B2", [[v] for v in values])
+    pane.use_selection("Sheet1!B2:B41")
+    pane.set_option("Horizon", "5")
+    pane.set_option("Backtest windows", "2")
+
+    pane.run("Backtest")
+
+    body = {"series": [{"name": "Series 1", "values": values}], "horizon": 5, "windows": 2, "level": 0.8}
+    [expected] = client.post("/api/v1/backtest", json=body).get_json()["backtests"]
+    table = pane.values("Backtest!A11:H21")
+    assert table[0][:4] == ["Window", "Cutoff", "Step", "Actual"]
+    assert [row[1] for row in table[1:]] == [w["cutoff"] + 1 for w in expected["windows"] for _ in range(5)]
+    steps = [row[2] for row in table[1:]]
+    assert steps == list(range(31, 41))  # the last window ends at the last point, step 40
+    assert [row[3] for row in table[1:]] == [values[s - 1] for s in steps]
+    assert [row[4] for row in table[1:]] == [m for w in expected["windows"] for m in w["median"]]

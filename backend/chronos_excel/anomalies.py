@@ -27,9 +27,11 @@ def plan_windows(values: np.ndarray, scored: np.ndarray, block: int) -> list[tup
     windows, k = [], 0
     while k < len(scored):
         cutoff = int(scored[k])
+        if np.isnan(values[:cutoff]).all():  # no known past: this point cannot be forecast, the next one can
+            k += 1
+            continue
         inside = scored[(scored >= cutoff) & (scored < cutoff + block)]
-        if not np.isnan(values[:cutoff]).all():  # a window with no known past cannot be forecast
-            windows.append((cutoff, inside))
+        windows.append((cutoff, inside))
         k += len(inside)
     return windows
 

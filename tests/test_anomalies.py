@@ -251,6 +251,15 @@ def test_points_with_no_known_past_are_not_scored(client):
     assert all(flag is not None for flag in result["is_anomaly"][5:])
 
 
+def test_points_whose_looked_at_past_is_all_blank_are_not_scored(client, app):
+    reach = app.config["ANOMALY_CONTEXT"]
+    values = [5.0, 6.0, 5.5] + [None] * reach + [6.0, 5.0, 7.0, 6.5]
+    [result] = scan(client, {"series": [series(values)], "min_context": 1})
+    first_after_gap = 3 + reach
+    assert result["is_anomaly"][first_after_gap] is None  # its last `reach` points are all blank
+    assert all(flag is not None for flag in result["is_anomaly"][first_after_gap + 1 :])
+
+
 def test_several_series_keep_their_names_order_and_own_results(client):
     items = [series(wave(45, 8), name="Sales"), series(wave(38, 9)), series(wave(50, 10), name="Costs")]
     results = scan(client, {"series": items, "min_context": 30})

@@ -196,6 +196,7 @@ def test_cutoff_with_start_and_frequency_is_a_timestamp(client):
         ({"timestamps": iso_datetimes("2024-03-01", 20, "15min")}, 1),  # any other frequency: 1
         ({"timestamps": iso_dates("2000-01-01", 20, "YS")}, 1),  # yearly: 1
         ({}, 1),  # no timestamps: 1
+        ({"frequency": "MS"}, 1),  # a frequency alone gives no timestamps: still 1
         ({"timestamps": iso_dates("2020-01-01", 20, "MS"), "seasonality": 3}, 3),  # explicit override wins
         ({"seasonality": 4}, 4),  # explicit without timestamps
     ],

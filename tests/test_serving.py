@@ -14,7 +14,7 @@ import huggingface_hub.constants
 import pytest
 import requests
 
-from chronos_excel import create_app, predictor
+from chronos_excel import cli, create_app, predictor
 from chronos_excel.app import DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +51,7 @@ def test_chronos_excel_serve_answers_forecasts_over_http(tiny_model_dir, tmp_pat
         reply = requests.post(f"{base}/api/v1/forecast", json={"series": [{"values": [1, 2, 3, 4]}], "horizon": 2})
         assert reply.status_code == 200 and len(reply.json()["forecasts"][0]["median"]) == 2
         pane = requests.get(f"{base}/addin/taskpane.html", timeout=5)
-        assert pane.status_code == 200
+        assert pane.status_code == 200 and pane.headers["Cache-Control"] == "no-cache"
     finally:
         process.send_signal(signal.SIGINT if os.name != "nt" else signal.SIGTERM)
         process.wait(timeout=30)
@@ -113,3 +113,13 @@ def test_every_setting_is_documented_in_the_readme():
         assert command in readme
     for route in ("/api/v1/forecast", "/api/v1/anomalies", "/api/v1/backtest", "/api/v1/health", "/api/v1/docs"):
         assert route in readme
+
+
+def test_manifest_command_points_the_add_in_at_another_server(tmp_path):
+    out = tmp_path / "manifest.xml"
+    cli.main(["manifest", "--url", "https://forecast.example.test:9443/", "--out", str(out)])
+    xml = out.read_text()
+    assert "https://forecast.example.test:9443/addin/taskpane.html" in xml
+    assert "localhost:8000" not in xml
+    with pytest.raises(SystemExit, match="http"):
+        cli.main(["manifest", "--url", "ftp://nowhere", "--out", str(out)])

@@ -22,12 +22,13 @@ def scored_points(values: np.ndarray, min_context: int, last: int | None) -> np.
     return candidates[~np.isnan(values[candidates])]
 
 
-def plan_windows(values: np.ndarray, scored: np.ndarray, block: int) -> list[tuple[int, np.ndarray]]:
-    """Group scored points into windows ``(cutoff, points)``: each forecasts ``block`` steps from ``cutoff``."""
+def plan_windows(values: np.ndarray, scored: np.ndarray, block: int, context: int) -> list[tuple[int, np.ndarray]]:
+    """Group scored points into windows ``(cutoff, points)``: each forecasts ``block`` steps from the at
+    most ``context`` points before ``cutoff``."""
     windows, k = [], 0
     while k < len(scored):
         cutoff = int(scored[k])
-        if np.isnan(values[:cutoff]).all():  # no known past: this point cannot be forecast, the next one can
+        if np.isnan(values[max(0, cutoff - context) : cutoff]).all():  # no known past: try the next point
             k += 1
             continue
         inside = scored[(scored >= cutoff) & (scored < cutoff + block)]
@@ -47,7 +48,7 @@ def detect(
     context: int,
 ) -> list[dict]:
     """Score every series; one result dict per series, arrays with one entry per timeline point."""
-    plans = [plan_windows(s.values, scored_points(s.values, min_context, last), block) for s in prepared]
+    plans = [plan_windows(s.values, scored_points(s.values, min_context, last), block, context) for s in prepared]
     contexts = [
         s.values[max(0, cut - context) : cut] for s, plan in zip(prepared, plans, strict=True) for cut, _ in plan
     ]

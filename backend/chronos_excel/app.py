@@ -74,7 +74,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     @app.get("/addin/<path:filename>")
     def addin(filename: str) -> Response:
         """The Excel task pane's files."""
-        return send_from_directory(addin_dir, filename)
+        response = send_from_directory(addin_dir, filename)
+        response.headers["Cache-Control"] = "no-cache"  # Office's webview otherwise keeps stale pane files
+        return response
 
     @app.get("/")
     def index() -> Response:

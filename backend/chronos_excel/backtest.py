@@ -84,7 +84,8 @@ def run_backtests(
     """Backtest every series; return one result dict per series, in order."""
     plans = []
     for i, series in enumerate(prepared):
-        m = seasonality or default_seasonality(series.timeline.frequency_alias)
+        has_timestamps = series.timeline.index is not None
+        m = seasonality or default_seasonality(series.timeline.frequency_alias if has_timestamps else None)
         fits = max_windows(len(series.values), horizon, step, m)
         if fits < windows:
             raise InputError(

@@ -102,7 +102,10 @@ def write_manifest(args: argparse.Namespace) -> None:
     """Write the add-in manifest for a server at ``--url``."""
     from .manifest import render_manifest
 
-    xml = render_manifest(args.url.rstrip("/"))
+    try:
+        xml = render_manifest(args.url.rstrip("/"))
+    except ValueError as exc:
+        sys.exit(f"chronos-excel manifest: {exc}")
     if args.out == "-":
         sys.stdout.write(xml)
     else:

@@ -55,6 +55,17 @@ def post(client, body, **kwargs):
             ["series", 0, "timestamps", 1],
             "not an Excel date number",
         ),
+        (  # the second series shares the first one's dates but not their number
+            {
+                "series": [
+                    series([1.0, 2.0], ["2024-01-01", "2024-01-02"]),
+                    series([1.0], ["2024-01-01", "2024-01-02"]),
+                ],
+                "horizon": 1,
+            },
+            ["series", 1, "timestamps"],
+            "2 timestamps for 1 values",
+        ),
         ({"series": [series([1.0])] * 1001, "horizon": 1}, ["series"], "at most 1000 series"),
         ({**GOOD, "start": "2024-01-01"}, ["frequency"], "needs a `frequency`"),
     ],

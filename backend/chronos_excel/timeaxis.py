@@ -109,7 +109,8 @@ def parse_timestamps(raw: Sequence[str | float], loc: Loc) -> tuple[pd.DatetimeI
         if j is None:  # each parses alone, so they disagree: mixed UTC offsets
             raise InputError(loc, f"timestamps must share one UTC offset ({exc})") from None
         raise InputError((*loc, j), f"{raw[j]!r} is not an ISO-8601 date or date-time") from None
-    date_only = not any(("T" in s) or (" " in s) or (":" in s) for s in raw)
+    joined = "".join(raw)
+    date_only = not ("T" in joined or " " in joined or ":" in joined)
     return index.as_unit("ns"), "date" if date_only else "datetime"
 
 
@@ -128,7 +129,10 @@ def infer_frequency(index: pd.DatetimeIndex) -> BaseOffset | None:
     Returns minutes/hours/seconds, days, business days, weeks anchored on their weekday, month,
     quarter and year starts or ends (anchored), or None when no such frequency fits.
     """
-    ordered = index.sort_values().unique()
+    if index.tz is None:  # sort_values() would also try to infer a frequency: slow
+        ordered = pd.DatetimeIndex(np.unique(index.asi8).view("M8[ns]"))
+    else:
+        ordered = index.sort_values().unique()
     if len(ordered) < 2:
         return None
     steps = np.diff(ordered.asi8) // 1_000_000_000

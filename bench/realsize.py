@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 from chronos.chronos2 import Chronos2CoreConfig, Chronos2Model
 
-QUANTILES = [0.01, *[round(0.05 * i, 2) for i in range(1, 20)], 0.99]
+from chronos_excel.training import CHRONOS_CONFIG
 
 
 def build_real_size_model(directory: Path) -> Path:
@@ -20,17 +20,7 @@ def build_real_size_model(directory: Path) -> Path:
         num_heads=12,
         architectures=["Chronos2Model"],
         chronos_pipeline_class="Chronos2Pipeline",
-        chronos_config={
-            "context_length": 8192,
-            "input_patch_size": 16,
-            "input_patch_stride": 16,
-            "output_patch_size": 16,
-            "max_output_patches": 64,
-            "quantiles": QUANTILES,
-            "time_encoding_scale": 8192,
-            "use_arcsinh": True,
-            "use_reg_token": True,
-        },
+        chronos_config=dict(CHRONOS_CONFIG),
     )
     torch.manual_seed(0)
     Chronos2Model(config).save_pretrained(directory)

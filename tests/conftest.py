@@ -13,19 +13,7 @@ from chronos.chronos2 import Chronos2CoreConfig, Chronos2Model
 from werkzeug.serving import make_server
 
 from chronos_excel import create_app
-
-# The real amazon/chronos-2 forecasting config; only the encoder is shrunk.
-CHRONOS_CONFIG = {
-    "context_length": 8192,
-    "input_patch_size": 16,
-    "input_patch_stride": 16,
-    "output_patch_size": 16,
-    "max_output_patches": 64,
-    "quantiles": [0.01, *[round(0.05 * i, 2) for i in range(1, 20)], 0.99],
-    "time_encoding_scale": 8192,
-    "use_arcsinh": True,
-    "use_reg_token": True,
-}
+from chronos_excel.training import CHRONOS_CONFIG  # the real amazon/chronos-2 forecasting config
 
 
 def build_tiny_chronos2(directory: Path, seed: int = 0) -> Path:

@@ -9,25 +9,16 @@ from pathlib import Path
 
 import pytest
 import torch
-from chronos.chronos2 import Chronos2CoreConfig, Chronos2Model
+from chronos.chronos2 import Chronos2Model
 from werkzeug.serving import make_server
 
 from chronos_excel import create_app
-from chronos_excel.training import CHRONOS_CONFIG  # the real amazon/chronos-2 forecasting config
+from chronos_excel.training import build_config  # the real chronos_config, encoder sizes as given
 
 
 def build_tiny_chronos2(directory: Path, seed: int = 0) -> Path:
     """Save a tiny, randomly initialised Chronos-2 (about 26k parameters) to ``directory``."""
-    config = Chronos2CoreConfig(
-        d_model=16,
-        d_kv=4,
-        d_ff=32,
-        num_layers=2,
-        num_heads=4,
-        architectures=["Chronos2Model"],
-        chronos_config=CHRONOS_CONFIG,
-        chronos_pipeline_class="Chronos2Pipeline",
-    )
+    config = build_config(d_model=16, d_ff=32, num_layers=2, num_heads=4, initializer_factor=0.05)
     torch.manual_seed(seed)
     Chronos2Model(config).save_pretrained(directory)
     return directory

@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
@@ -39,10 +38,6 @@ class HubUnreachable(RuntimeError):
 def bundled_model_dir() -> str:
     """The small offline Chronos-2 shipped inside the package."""
     return str(files("chronos_excel.bundled_model"))
-
-
-Device = Literal["auto", "cpu", "cuda"]
-Dtype = Literal["auto", "float32", "bfloat16"]
 
 
 def resolve_device(device: str) -> str:
@@ -158,11 +153,6 @@ class Predictor:
     def quantiles(self) -> list[float]:
         """The model's native quantile levels (21 for Chronos-2)."""
         return self._ready().quantiles
-
-    @property
-    def context_length(self) -> int:
-        """The most recent points the model looks at."""
-        return self._ready().model_context_length
 
     def _ready(self) -> Chronos2Pipeline:
         if self.pipeline is None:

@@ -34,3 +34,14 @@ def series(values: list, timestamps: list | None = None, name: str | None = None
     if name is not None:
         item["name"] = name
     return item
+
+
+def post_ok(client: Any, path: str, body: dict, response_model: type) -> dict:
+    """POST ``body``; assert a 200 whose JSON has no NaN/Infinity and validates against ``response_model``."""
+    response = client.post(path, json=body)
+    assert response.status_code == 200, response.get_json()
+    text = response.get_data(as_text=True)
+    assert "NaN" not in text and "Infinity" not in text
+    data = response.get_json()
+    response_model.model_validate(data)
+    return data

@@ -13,7 +13,7 @@ from chronos.utils import interpolate_quantiles
 
 from chronos_excel.schemas import AnomaliesResponse
 
-from .helpers import assert_problem, series
+from .helpers import assert_problem, post_ok, series
 
 FIELDS = ["expected", "lower", "upper", "is_anomaly", "score", "direction"]
 
@@ -30,13 +30,7 @@ def wave(n: int, seed: int = 0) -> list[float]:
 
 def scan(client, body: dict) -> list[dict]:
     """Post, check the answer is NaN-free JSON that validates against the response model, return the results."""
-    response = client.post("/api/v1/anomalies", json=body)
-    assert response.status_code == 200, response.get_json()
-    text = response.get_data(as_text=True)
-    assert "NaN" not in text and "Infinity" not in text
-    data = response.get_json()
-    AnomaliesResponse.model_validate(data)
-    return data["anomalies"]
+    return post_ok(client, "/api/v1/anomalies", body, AnomaliesResponse)["anomalies"]
 
 
 def scored_indices(values: list, min_context: int, last: int | None) -> list[int]:

@@ -15,7 +15,7 @@ from chronos.utils import interpolate_quantiles
 
 from chronos_excel.schemas import BacktestResponse
 
-from .helpers import assert_problem, series
+from .helpers import assert_problem, post_ok, series
 from .test_metrics import (
     naive_average,
     naive_coverage,
@@ -47,13 +47,7 @@ def oracle_forecast(pipeline, contexts: list[list[float]], horizon: int, levels:
 
 def backtest(client, body: dict) -> dict:
     """Post, check the answer is JSON without NaN that validates against the response model, return it."""
-    response = client.post("/api/v1/backtest", json=body)
-    assert response.status_code == 200, response.get_json()
-    text = response.get_data(as_text=True)
-    assert "NaN" not in text and "Infinity" not in text
-    data = response.get_json()
-    BacktestResponse.model_validate(data)
-    return data
+    return post_ok(client, "/api/v1/backtest", body, BacktestResponse)
 
 
 def nan(values: list) -> list[float]:

@@ -3,14 +3,17 @@
 Every scored point is forecast from the points strictly before it. For speed the scan forecasts blocks:
 one window ends just before a scored point and forecasts the next ``block`` points, so each point is
 predicted 1 to ``block`` steps ahead from at most ``context`` earlier points. All windows of all series
-go to the model in one batched call. A point is an anomaly when it falls outside the central ``level``
-interval of its forecast.
+go to the model in one batched call (one per covariate schema). A point is an anomaly when it falls
+outside the central ``level`` interval of its forecast. Covariates come along, cut to each window; those
+known in advance also give their values at the window's points, so a spike that a promotion explains is
+expected rather than flagged.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .covariates import window_input
 from .predictor import Predictor
 from .series import PreparedSeries, to_json
 
@@ -49,11 +52,13 @@ def detect(
 ) -> list[dict]:
     """Score every series; one result dict per series, arrays with one entry per timeline point."""
     plans = [plan_windows(s.values, scored_points(s.values, min_context, last), block, context) for s in prepared]
-    contexts = [
-        s.values[max(0, cut - context) : cut] for s, plan in zip(prepared, plans, strict=True) for cut, _ in plan
+    inputs = [
+        window_input(s.values, s.covariates, max(0, cut - context), cut, block)
+        for s, plan in zip(prepared, plans, strict=True)
+        for cut, _ in plan
     ]
-    if contexts:
-        grid = predictor.quantile_grid(contexts, block)
+    if inputs:
+        grid = predictor.quantile_grid(inputs, block)
         medians = predictor.median(grid)
         bands = predictor.levels(grid, [(1 - level) / 2, (1 + level) / 2])
 

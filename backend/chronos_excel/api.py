@@ -15,7 +15,7 @@ from .openapi import openapi_document
 from .predictor import get_predictor
 from .problems import problem
 from .schemas import AnomaliesRequest, BacktestRequest, ForecastRequest, SeriesRequest
-from .series import level_key, prepare_series, to_json
+from .series import check_joint, forecast_inputs, level_key, prepare_series, to_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -35,6 +35,7 @@ def read_request(model: type[RequestModel]) -> RequestModel:
     limits = {
         "max_series": current_app.config["MAX_SERIES"],
         "max_horizon": current_app.config["MAX_HORIZON"],
+        "max_covariates": current_app.config["MAX_COVARIATES"],
     }
     return model.model_validate(body, context=limits)
 
@@ -58,9 +59,12 @@ def health() -> Response | dict:
 def forecast() -> dict:
     """Forecast every series ``horizon`` steps ahead, with the requested quantiles."""
     req = read_request(ForecastRequest)
-    prepared = prepare_series(req)
+    prepared = prepare_series(req, horizon=req.horizon)
+    if req.joint:
+        check_joint(prepared)
     predictor = get_predictor()
-    grid = predictor.quantile_grid([s.values for s in prepared], req.horizon)
+    inputs = forecast_inputs(prepared, req.horizon, joint=req.joint)
+    grid = predictor.quantile_grid(inputs, req.horizon, cross_learning=req.cross_learning)
     medians = predictor.median(grid)
     quantiles = predictor.levels(grid, req.quantile_levels)
     keys = [level_key(q) for q in req.quantile_levels]
@@ -71,6 +75,7 @@ def forecast() -> dict:
             "timestamps": s.timeline.future(req.horizon),
             "median": to_json(medians[i]),
             "quantiles": {key: to_json(quantiles[i, :, j]) for j, key in enumerate(keys)},
+            "covariates": [c.describe() for c in s.covariates],
         }
         for i, s in enumerate(prepared)
     ]
@@ -81,7 +86,7 @@ def forecast() -> dict:
 def anomalies() -> dict:
     """Score every point of every series against a forecast made only from the points before it."""
     req = read_request(AnomaliesRequest)
-    prepared = prepare_series(req)
+    prepared = prepare_series(req, future_covariates=req.future_covariates)
     predictor = get_predictor()
     results = detect(
         predictor,
@@ -99,7 +104,9 @@ def anomalies() -> dict:
 def backtest() -> dict:
     """Backtest the model on rolling windows of each series, against seasonal naive."""
     req = read_request(BacktestRequest)
-    prepared = prepare_series(req)
+    prepared = prepare_series(req, future_covariates=req.future_covariates)
+    if req.joint:
+        check_joint(prepared)
     predictor = get_predictor()
     results = run_backtests(
         predictor,
@@ -110,6 +117,8 @@ def backtest() -> dict:
         quantile_levels=req.quantile_levels,
         level=req.level,
         seasonality=req.seasonality,
+        joint=req.joint,
+        cross_learning=req.cross_learning,
     )
     return {"model": predictor.describe(), "backtests": results, "summary": summarize(results)}
 

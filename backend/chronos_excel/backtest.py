@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import metrics
+from .covariates import ModelInput, window_input
 from .predictor import Predictor
 from .problems import InputError
 from .series import PreparedSeries, level_key, to_json
@@ -80,8 +81,15 @@ def run_backtests(
     quantile_levels: list[float],
     level: float,
     seasonality: int | None,
+    joint: bool = False,
+    cross_learning: bool = False,
 ) -> list[dict]:
-    """Backtest every series; return one result dict per series, in order."""
+    """Backtest every series; return one result dict per series, in order.
+
+    Series with covariates are forecast with them (known-future ones see their actual values over each
+    window's horizon) and again without them, on the same windows, to measure what the drivers add.
+    ``joint`` forecasts all series of each window as one multivariate group.
+    """
     plans = []
     for i, series in enumerate(prepared):
         has_timestamps = series.timeline.index is not None
@@ -96,24 +104,29 @@ def run_backtests(
             )
         plans.append((m, context_lengths(len(series.values), horizon, windows, step)))
 
-    contexts = [s.values[:c] for s, (_, lengths) in zip(prepared, plans, strict=True) for c in lengths]
+    inputs, groups, rows, rows_without = plan_inputs(prepared, plans, horizon, joint)
     band_levels = [(1 - level) / 2, (1 + level) / 2]
-    grid = predictor.quantile_grid(contexts, horizon)
+    grid = predictor.quantile_grid(inputs, horizon, cross_learning=cross_learning, groups=groups)
     medians = predictor.median(grid)
     quantiles = predictor.levels(grid, quantile_levels + band_levels)
     keys = [level_key(q) for q in quantile_levels]
+    n_keys = len(keys)
 
-    results, row = [], 0
-    for series, (m, lengths) in zip(prepared, plans, strict=True):
-        model_scores, baseline_scores, window_items = [], [], []
-        for c in lengths:
+    def model_window(row: int, actual: np.ndarray, scale: float | None) -> dict[str, float | None]:
+        requested, band = quantiles[row, :, :n_keys], quantiles[row, :, n_keys:]
+        return window_metrics(actual, medians[row], scale, requested, quantile_levels, (band[:, 0], band[:, 1]))
+
+    results = []
+    for i, (series, (m, lengths)) in enumerate(zip(prepared, plans, strict=True)):
+        model_scores, without_scores, baseline_scores, window_items = [], [], [], []
+        for k, c in enumerate(lengths):
             context, actual = series.values[:c], series.values[c : c + horizon]
             scale = metrics.seasonal_scale(context, m)
-            requested, band = quantiles[row, :, : len(keys)], quantiles[row, :, len(keys) :]
+            row = rows[i, k]
             baseline = seasonal_naive(context, m, horizon)
-            model_scores.append(
-                window_metrics(actual, medians[row], scale, requested, quantile_levels, (band[:, 0], band[:, 1]))
-            )
+            model_scores.append(model_window(row, actual, scale))
+            if (i, k) in rows_without:
+                without_scores.append(model_window(rows_without[i, k], actual, scale))
             baseline_scores.append(window_metrics(actual, baseline, scale))
             stamps = series.timeline.index
             window_items.append(
@@ -122,24 +135,52 @@ def run_backtests(
                     "timestamps": None if stamps is None else series.timeline.format(stamps[c : c + horizon]),
                     "actual": to_json(actual),
                     "median": to_json(medians[row]),
-                    "quantiles": {key: to_json(requested[:, j]) for j, key in enumerate(keys)},
+                    "quantiles": {key: to_json(quantiles[row, :, j]) for j, key in enumerate(keys)},
                     "baseline": to_json(baseline),
                 }
             )
-            row += 1
         model = {name: metrics.average([w[name] for w in model_scores]) for name in MODEL_METRICS}
         base = {name: metrics.average([w[name] for w in baseline_scores]) for name in BASELINE_METRICS}
-        results.append(
-            {
-                "name": series.name,
-                "seasonality": m,
-                "windows": window_items,
-                "metrics": model,
-                "baseline": {"name": "seasonal_naive", "metrics": base},
-                "skill": skill(model["MASE"], base["MASE"]),
-            }
-        )
+        result = {
+            "name": series.name,
+            "seasonality": m,
+            "windows": window_items,
+            "metrics": model,
+            "baseline": {"name": "seasonal_naive", "metrics": base},
+            "skill": skill(model["MASE"], base["MASE"]),
+        }
+        if without_scores:
+            without = {name: metrics.average([w[name] for w in without_scores]) for name in MODEL_METRICS}
+            result["without_covariates"] = {"metrics": without}
+            result["covariate_skill"] = skill(model["MASE"], without["MASE"])
+        results.append(result)
     return results
+
+
+def plan_inputs(
+    prepared: list[PreparedSeries], plans: list[tuple[int, list[int]]], horizon: int, joint: bool
+) -> tuple[list[ModelInput], list[int], dict[tuple[int, int], int], dict[tuple[int, int], int]]:
+    """The model inputs of every window, their cross-learning groups (the window number), and where each
+    (series, window) finds its forecast among the model's target rows: with covariates, and without them
+    (only for series that have covariates)."""
+    units = [list(range(len(prepared)))] if joint else [[i] for i in range(len(prepared))]
+    inputs: list[ModelInput] = []
+    groups: list[int] = []
+    rows: dict[tuple[int, int], int] = {}
+    rows_without: dict[tuple[int, int], int] = {}
+    row = 0
+    for unit in units:
+        first = prepared[unit[0]]
+        target = np.stack([prepared[i].values for i in unit]) if joint else first.values
+        variants = [(first.covariates, rows)] + ([([], rows_without)] if first.covariates else [])
+        for k, c in enumerate(plans[unit[0]][1]):
+            for covariates, where in variants:
+                inputs.append(window_input(target, covariates, 0, c, horizon))
+                groups.append(k)
+                for j, i in enumerate(unit):
+                    where[i, k] = row + j
+                row += len(unit)
+    return inputs, groups, rows, rows_without
 
 
 def skill(model_mase: float | None, baseline_mase: float | None) -> float | None:
@@ -150,11 +191,22 @@ def skill(model_mase: float | None, baseline_mase: float | None) -> float | None
 
 
 def summarize(results: list[dict]) -> dict:
-    """Mean of each metric over the series (ignoring undefined ones), for the model and the baseline."""
-    return {
+    """Mean of each metric over the series (ignoring undefined ones), for the model and the baseline.
+
+    When any series has covariates, ``without_covariates`` averages every series forecast without them (a
+    series without covariates counts with its only forecast) and ``covariate_skill`` is the mean of the
+    series' covariate skills."""
+    summary = {
         "metrics": {name: metrics.average([r["metrics"][name] for r in results]) for name in MODEL_METRICS},
         "baseline": {
             name: metrics.average([r["baseline"]["metrics"][name] for r in results]) for name in BASELINE_METRICS
         },
         "skill": metrics.average([r["skill"] for r in results]),
     }
+    if any("without_covariates" in r for r in results):
+        without = [r.get("without_covariates", r)["metrics"] for r in results]
+        summary["without_covariates"] = {
+            "metrics": {name: metrics.average([w[name] for w in without]) for name in MODEL_METRICS}
+        }
+        summary["covariate_skill"] = metrics.average([r["covariate_skill"] for r in results if "covariate_skill" in r])
+    return summary

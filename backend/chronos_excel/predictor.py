@@ -22,6 +22,7 @@ from flask import Flask, current_app
 from huggingface_hub import HfApi, snapshot_download
 from huggingface_hub.errors import LocalEntryNotFoundError
 
+from .covariates import ModelInput, schema_of
 from .problems import ModelUnavailable
 
 log = logging.getLogger(__name__)
@@ -159,28 +160,61 @@ class Predictor:
             raise ModelUnavailable(self.reason)
         return self.pipeline
 
-    def quantile_grid(self, contexts: list[np.ndarray], horizon: int) -> torch.Tensor:
-        """Forecast every context ``horizon`` steps ahead in one batched model call.
+    def quantile_grid(
+        self,
+        inputs: list[ModelInput],
+        horizon: int,
+        *,
+        cross_learning: bool = False,
+        groups: list[int] | None = None,
+    ) -> torch.Tensor:
+        """Forecast every input ``horizon`` steps ahead in as few batched model calls as possible.
 
         Parameters
         ----------
-        contexts
-            1-d float arrays of any lengths, NaN for missing values.
+        inputs
+            Each a 1-d float context (n,), NaN for missing values; a 2-d joint context (n_targets, n); or
+            the library's dict input ``{"target", "past_covariates", "future_covariates"}``. Inputs that
+            share a schema (plain contexts; dicts with the same targets, covariate names, kinds and future
+            split) go to the model in one call.
         horizon
             Steps to forecast.
+        cross_learning
+            Passed to the library: the inputs of one call share information.
+        groups
+            With ``cross_learning``, only inputs of the same group share a call (e.g. one backtest window).
 
         Returns
         -------
-        A float32 tensor of shape (len(contexts), horizon, n_native_quantiles), sorted ascending along
-        the last axis so that no two quantiles cross.
+        A float32 tensor of shape (n_target_rows, horizon, n_native_quantiles): one row per target, in
+        input order (a joint input gives n_targets rows), sorted ascending along the last axis so that no
+        two quantiles cross.
         """
         pipeline = self._ready()
         keep = pipeline.model_context_length
-        inputs = [torch.tensor(c[-keep:], dtype=torch.float32) for c in contexts]
+        calls: dict[tuple, list[int]] = {}
+        for i, item in enumerate(inputs):
+            group = groups[i] if cross_learning and groups is not None else 0
+            calls.setdefault((schema_of(item), group), []).append(i)
+        predictions: list[torch.Tensor | None] = [None] * len(inputs)
         with self._lock:
-            predictions = pipeline.predict(inputs, prediction_length=horizon, batch_size=self.batch_size)
-        grid = torch.cat(predictions, dim=0).transpose(1, 2)  # (n, quantile, h) -> (n, h, quantile)
+            for indices in calls.values():
+                batch = [self._as_library_input(inputs[i], keep) for i in indices]
+                answers = pipeline.predict(
+                    batch, prediction_length=horizon, batch_size=self.batch_size, cross_learning=cross_learning
+                )
+                for i, answer in zip(indices, answers, strict=True):
+                    predictions[i] = answer
+        grid = torch.cat(predictions, dim=0).transpose(1, 2)  # (rows, quantile, h) -> (rows, h, quantile)
         return grid.sort(dim=-1).values
+
+    @staticmethod
+    def _as_library_input(item: ModelInput, keep: int) -> torch.Tensor | dict:
+        """Plain contexts as float32 tensors of their last ``keep`` points; dicts as they are (the library
+        encodes their covariates over the whole history, then keeps the last ``keep`` points)."""
+        if isinstance(item, dict):
+            return item
+        return torch.tensor(item[..., -keep:], dtype=torch.float32)
 
     def levels(self, grid: torch.Tensor, levels: list[float]) -> np.ndarray:
         """Interpolate quantile ``levels`` from a sorted grid: shape (n, horizon, len(levels))."""

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 FiniteNumber = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Timestamp = Annotated[
@@ -17,6 +26,8 @@ Timestamp = Annotated[
     Field(description="An ISO-8601 date or date-time, or an Excel serial date number (days since 1899-12-30)."),
 ]
 QuantileLevel = Annotated[float, Field(strict=True, gt=0, lt=1)]
+CovariateName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+CovariateValue = FiniteNumber | StrictBool | StrictStr | None
 
 
 class Strict(BaseModel):
@@ -31,6 +42,24 @@ class Series(Strict):
     timestamps: list[Timestamp] | None = Field(
         None, description="One per value, all ISO strings or all Excel serial numbers."
     )
+    covariates: dict[CovariateName, list[CovariateValue]] | None = Field(
+        None,
+        description=(
+            "Drivers of this series, name -> array (at most max_covariates, default 50). An array as long as "
+            "`values` is past-only (observed in the history); in a forecast, one of length len(values) + horizon "
+            "is known in the future (its last `horizon` entries). Numbers and nulls make a numeric covariate, "
+            "booleans count as 1/0, any string makes it categorical (numbers in it are read as their text; "
+            "null is missing). Nulls in the future part mean unknown at that step."
+        ),
+    )
+
+    @field_validator("covariates")
+    @classmethod
+    def _at_most_max_covariates(cls, covariates: dict | None, info: ValidationInfo) -> dict | None:
+        limit = (info.context or {}).get("max_covariates", 50)
+        if covariates is not None and len(covariates) > limit:
+            raise ValueError(f"at most {limit} covariates per series, got {len(covariates)}")
+        return covariates
 
 
 class SeriesRequest(Strict):
@@ -57,6 +86,22 @@ class SeriesRequest(Strict):
         return series
 
 
+JOINT = (
+    "Forecast all series of the request together as one multivariate group: each sees the others' history. "
+    "They must share one timeline (same timestamps, or the same length without them) and, with covariates, "
+    "carry the same covariates (names and values)."
+)
+CROSS_LEARNING = (
+    "Passed to Chronos-2: every series of a model batch (up to the server's batch size) attends to the others. "
+    "It does not always help, and results then depend on which series share the request. In a backtest only "
+    "the same window of different series share information (never a later window of the same series)."
+)
+FUTURE_COVARIATES = (
+    "Names of covariates known in advance (planned prices, promotions, holidays): their values over each "
+    "forecast window (the points being scored or tested) go to the model. The others are past-only."
+)
+
+
 def _check_horizon(horizon: int, info: ValidationInfo) -> int:
     limit = (info.context or {}).get("max_horizon", 1024)
     if horizon > limit:
@@ -71,12 +116,16 @@ class ForecastRequest(SeriesRequest):
     quantile_levels: list[QuantileLevel] = Field(
         default=[0.1, 0.5, 0.9], min_length=1, description="Any levels in (0, 1)."
     )
+    joint: bool = Field(False, strict=True, description=JOINT)
+    cross_learning: bool = Field(False, strict=True, description=CROSS_LEARNING)
 
     _horizon_limit = field_validator("horizon")(_check_horizon)
 
 
 class AnomaliesRequest(SeriesRequest):
     """``POST /api/v1/anomalies``."""
+
+    future_covariates: list[StrictStr] = Field(default=[], description=FUTURE_COVARIATES)
 
     level: float = Field(0.95, strict=False, gt=0, le=0.98, description="Central interval coverage of the band.")
     min_context: int = Field(32, strict=True, ge=1, description="Points before the first scored one (nulls count).")
@@ -94,6 +143,9 @@ class BacktestRequest(SeriesRequest):
     seasonality: int | None = Field(
         None, strict=True, ge=1, description="For MASE and the baseline; default from the frequency (12 monthly, …)."
     )
+    future_covariates: list[StrictStr] = Field(default=[], description=FUTURE_COVARIATES)
+    joint: bool = Field(False, strict=True, description=JOINT)
+    cross_learning: bool = Field(False, strict=True, description=CROSS_LEARNING)
 
     _horizon_limit = field_validator("horizon")(_check_horizon)
 
@@ -106,6 +158,14 @@ class ModelInfo(BaseModel):
     dtype: str
 
 
+class CovariateInfo(BaseModel):
+    """How a covariate was read."""
+
+    name: str
+    type: Literal["numeric", "categorical"]
+    future: bool = Field(description="True when its future values were given (known in the future).")
+
+
 class Forecast(BaseModel):
     """One series' forecast."""
 
@@ -114,6 +174,7 @@ class Forecast(BaseModel):
     timestamps: list[Timestamp] | None = Field(description="Future timestamps in the input's representation.")
     median: list[float]
     quantiles: dict[str, list[float]] = Field(description='Keyed by level as given, e.g. "0.1".')
+    covariates: list[CovariateInfo] = Field(description="The series' covariates in input order.")
 
 
 class ForecastResponse(BaseModel):
@@ -212,6 +273,12 @@ class Baseline(BaseModel):
     metrics: Metrics
 
 
+class WithoutCovariates(BaseModel):
+    """The same windows forecast from the target alone."""
+
+    metrics: Metrics
+
+
 class SeriesBacktest(BaseModel):
     """One series backtested."""
 
@@ -221,6 +288,10 @@ class SeriesBacktest(BaseModel):
     metrics: Metrics
     baseline: Baseline
     skill: float | None = Field(description="1 - MASE_model / MASE_baseline.")
+    without_covariates: WithoutCovariates | None = Field(None, description="Only for series with covariates.")
+    covariate_skill: float | None = Field(
+        None, description="1 - MASE_with / MASE_without covariates; only for series with covariates."
+    )
 
 
 class BacktestSummary(BaseModel):
@@ -229,6 +300,10 @@ class BacktestSummary(BaseModel):
     metrics: Metrics
     baseline: Metrics
     skill: float | None
+    without_covariates: WithoutCovariates | None = Field(
+        None, description="When any series has covariates: means over the series, each forecast without them."
+    )
+    covariate_skill: float | None = Field(None, description="Mean covariate_skill of the series that have one.")
 
 
 class BacktestResponse(BaseModel):

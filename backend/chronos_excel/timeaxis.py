@@ -192,24 +192,30 @@ def build_timeline(
     start: str | float | None = None,
     fill_missing: bool = False,
     aggregate: Aggregate | None = None,
-) -> tuple[np.ndarray, Timeline]:
-    """Give a series its regular timeline, returning its (possibly repaired) values and the timeline.
+    columns: dict[str, np.ndarray] | None = None,
+) -> tuple[np.ndarray, Timeline, dict[str, np.ndarray]]:
+    """Give a series its regular timeline, returning its (possibly repaired) values, the timeline and
+    its (repaired alike) extra ``columns``.
 
-    ``values`` is a float array with NaN for missing points. Irregular timelines raise ``InputError``
-    located at the first point that breaks the timeline, unless ``fill_missing`` (insert missing steps as
-    NaN) and/or ``aggregate`` (combine duplicate timestamps) repair them.
+    ``values`` is a float array with NaN for missing points. ``columns`` are further arrays of the same
+    length that travel with the values (covariates): float arrays (NaN = missing) or object arrays of
+    text (None = missing). Irregular timelines raise ``InputError`` located at the first point that
+    breaks the timeline, unless ``fill_missing`` (insert missing steps as NaN/None) and/or ``aggregate``
+    (combine duplicate timestamps: numeric columns with the same function, text columns keep their last
+    value) repair them.
     """
+    columns = dict(columns or {})
     offset = parse_frequency(frequency) if frequency is not None else None
     if timestamps is None:
         if start is None:
-            return values, Timeline(None, offset, "steps")
+            return values, Timeline(None, offset, "steps"), columns
         if offset is None:
             raise InputError(("frequency",), "a `start` needs a `frequency` to lay out the timeline")
         first, representation = parse_timestamps([start], ("start",))
         if not offset.is_on_offset(first[0]):
             raise InputError(("start",), f"{start!r} is not on the {offset.freqstr} timeline")
         index = pd.date_range(first[0], periods=len(values), freq=offset)
-        return values, Timeline(index, offset, representation)
+        return values, Timeline(index, offset, representation), columns
 
     stamps_loc = (*loc, "timestamps")
     if len(timestamps) != len(values):
@@ -225,25 +231,36 @@ def build_timeline(
             )
     positions = np.arange(len(index))
     if aggregate is not None:
-        index, values, positions = _combine_duplicates(index, values, aggregate)
+        index, values, positions, columns = _combine_duplicates(index, values, aggregate, columns)
     if fill_missing:
-        index, values = _fill_gaps(index, values, positions, offset, timestamps, stamps_loc)
+        index, values, columns = _fill_gaps(index, values, positions, offset, timestamps, stamps_loc, columns)
     else:
         _check_regular(index, positions, offset, timestamps, stamps_loc)
-    return values, Timeline(pd.DatetimeIndex(index, freq=None), offset, representation)
+    return values, Timeline(pd.DatetimeIndex(index, freq=None), offset, representation), columns
 
 
 def _combine_duplicates(
-    index: pd.DatetimeIndex, values: np.ndarray, how: Aggregate
-) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
+    index: pd.DatetimeIndex, values: np.ndarray, how: Aggregate, columns: dict[str, np.ndarray]
+) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     order = np.argsort(index.asi8, kind="stable")
-    grouped = pd.Series(values[order], index=index[order]).groupby(level=0, sort=True)
-    combined = grouped.sum(min_count=1) if how == "sum" else grouped.agg(how)
+
+    def combine(column: np.ndarray) -> pd.Series:
+        grouped = pd.Series(column[order], index=index[order]).groupby(level=0, sort=True)
+        if column.dtype == object:  # text: the last value given for the timestamp
+            return grouped.last()
+        return grouped.sum(min_count=1) if how == "sum" else grouped.agg(how)
+
+    combined = combine(values)
     first_position = pd.Series(order, index=index[order]).groupby(level=0, sort=True).first()
+    repaired = {
+        name: combine(column).to_numpy(dtype=column.dtype, na_value=None if column.dtype == object else np.nan)
+        for name, column in columns.items()
+    }
     return (
         pd.DatetimeIndex(combined.index),
         combined.to_numpy(dtype=np.float64),
         first_position.to_numpy(),
+        repaired,
     )
 
 
@@ -280,7 +297,8 @@ def _fill_gaps(
     offset: BaseOffset,
     raw: Sequence,
     loc: Loc,
-) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    columns: dict[str, np.ndarray],
+) -> tuple[pd.DatetimeIndex, np.ndarray, dict[str, np.ndarray]]:
     backwards = np.flatnonzero(np.diff(index.asi8) <= 0)
     if backwards.size:
         k = int(backwards[0]) + 1
@@ -297,6 +315,10 @@ def _fill_gaps(
     if off_grid.size:
         j = int(positions[off_grid[0]])
         raise InputError((*loc, j), f"{raw[j]!r} is not on the {offset.freqstr} timeline")
-    filled = np.full(len(full), np.nan)
-    filled[slots] = values
-    return full, filled
+
+    def fill(column: np.ndarray) -> np.ndarray:
+        filled = np.full(len(full), None if column.dtype == object else np.nan, dtype=column.dtype)
+        filled[slots] = column
+        return filled
+
+    return full, fill(values), {name: fill(column) for name, column in columns.items()}

@@ -95,3 +95,38 @@ export function detectFrequency(serials) {
   if (step > 0 && diffs.every((d) => d === step)) return named("days", `every ${step / 86400} days`);
   return named("irregular", "irregular");
 }
+
+const DAY_NAMES = { daily: 1, weekly: 7 };
+
+/**
+ * The date that would follow a regular timeline of Excel serials, as the server continues it; null when the
+ * frequency has no next step (irregular, unknown). `frequency` is detectFrequency(serials).
+ */
+export function nextStamp(serials, frequency) {
+  if (serials.length < 2 || !frequency) return null;
+  const last = serialToDate(serials[serials.length - 1]);
+  const before = serialToDate(serials[serials.length - 2]);
+  const name = frequency.name;
+  if (name in DAY_NAMES || ["hourly", "hours", "minutes", "days"].includes(name)) {
+    return msToSerial(2 * last.getTime() - before.getTime());
+  }
+  if (["monthly", "quarterly", "yearly", "months"].includes(name)) {
+    const endOfMonth = (d) => new Date(d.getTime() + MS_PER_DAY).getUTCDate() === 1;
+    const step = last.getUTCFullYear() * 12 + last.getUTCMonth() - (before.getUTCFullYear() * 12 + before.getUTCMonth());
+    const year = last.getUTCFullYear();
+    const month = last.getUTCMonth() + step;
+    const ends = endOfMonth(last) && endOfMonth(before);
+    return msToSerial(ends ? Date.UTC(year, month + 1, 0) : Date.UTC(year, month, last.getUTCDate()));
+  }
+  if (name === "business") {
+    const next = new Date(last.getTime() + MS_PER_DAY * (last.getUTCDay() === 5 ? 3 : 1));
+    return msToSerial(next.getTime());
+  }
+  return null;
+}
+
+/** Excel serial -> "2024-01-31", or "2024-01-31 06:30" when it has a time of day. */
+export function dateText(serial) {
+  const iso = serialToDate(serial).toISOString();
+  return iso.slice(11, 16) === "00:00" ? iso.slice(0, 10) : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+}

@@ -12,22 +12,43 @@ function capped(lines) {
   return [...lines.slice(0, MAX_DETAILS), `…and ${lines.length - MAX_DETAILS} more`];
 }
 
-/** The Data section's summary of what the range holds. */
+/** The Data section's summary of what the range holds; drivers and future are "" when there are none. */
 export function describeData(data) {
   const t = data.timeline;
+  const top = data.origin.row + (data.hasHeader ? 1 : 0) + 1;
   return {
     timeline: t ? `${t.header} (column ${columnOf(data, t.column)})` : "none: steps are numbered 1, 2, 3…",
     series: data.series.map((s) => `${s.name} (${columnOf(data, s.column)})`).join(", ") || "none",
+    drivers: data.drivers.map((d) => `${d.name} (${columnOf(data, d.column)})`).join(", "),
     points: String(data.points),
+    future: data.future ? `${plural(data.future, "row")} (${top + data.points}–${top + data.points + data.future - 1})` : "",
     frequency: data.frequency ? data.frequency.label : t ? "not known: some dates are missing or not dates" : "steps",
   };
 }
 
+/** "numbers, known to row 49", "text, past only". */
+export function driverKind(driver) {
+  const type = driver.type === "categorical" ? "text" : "numbers";
+  return driver.future ? `${type}, known to row ${driver.lastRow}` : `${type}, past only`;
+}
+
 const columnOf = (data, column) => columnName(data.origin.column + column);
 
-/** Bad cells found while reading the range. */
+/** ["a", "b", "c"] -> "a, b and c". */
+export function listText(items) {
+  return items.length < 2 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
+/** " with drivers Price and Promo", " with driver Price", or "" without drivers. */
+export function driversPhrase(drivers) {
+  if (!drivers.length) return "";
+  return ` with ${drivers.length === 1 ? "driver" : "drivers"} ${listText(drivers)}`;
+}
+
+/** Bad cells (and other problems) found while reading the range. */
 export function badCells(errors) {
-  const text = errors.length === 1 ? "One cell needs fixing:" : `${errors.length} cells need fixing:`;
+  const cells = errors.every((e) => /^[A-Z]+\d+(:[A-Z]+\d+)?: /.test(e));
+  const text = !cells ? "The data needs fixing:" : errors.length === 1 ? "One cell needs fixing:" : `${errors.length} cells need fixing:`;
   return { kind: "error", text, details: capped(errors) };
 }
 

@@ -2,9 +2,7 @@
 // Boxes ({row, column, rows, columns}) are relative to the table's top-left cell.
 
 import { parseDateText } from "./dates.js";
-
-/** Quantile levels for a central interval: 80 -> [0.1, 0.5, 0.9] (keys "0.1", "0.9" in responses). */
-export const INTERVALS = { 80: [0.1, 0.5, 0.9], 90: [0.05, 0.5, 0.95], 95: [0.025, 0.5, 0.975] };
+import { futureValues, INTERVALS, percentText } from "./requests.js";
 
 const METRICS = ["MAE", "RMSE", "MAPE", "sMAPE", "MASE", "WQL", "coverage"];
 const METRIC_FORMATS = { MAPE: "0.0%", sMAPE: "0.0%", coverage: "0.0%", MASE: "0.000", WQL: "0.000" };
@@ -51,41 +49,71 @@ function historyTimes(data) {
 const timeFormat = (data) => (data.timeline ? data.timeline.format : "0");
 const timeHeader = (data) => (data.timeline ? data.timeline.header : "Step");
 
+/** A driver's cell: text kept as text, numbers and TRUE/FALSE as they are. */
+const driverCell = (v) => (typeof v === "string" ? asText(v) : v);
+
 /**
- * Excel's Forecast Sheet layout: history rows then `horizon` future rows; per series the columns
- * name, forecast, lower, upper; the last history row repeats the last value so the chart's lines join.
+ * Excel's Forecast Sheet layout: history rows then `horizon` future rows. First the drivers (their history
+ * and the future values the forecast assumed, then each what-if driver's changed future values), then per
+ * series the columns name, forecast, lower, upper (and the what-if forecast, lower, upper); the last history
+ * row repeats the last value so the chart's lines join. `forecasts` holds the series' forecasts, then the
+ * what-if ones; `scenario` is null or {label, changes} (see requests.forecastRequests).
  */
-export function forecastTable(data, response, level) {
+export function forecastTable(data, forecasts, level, scenario = null) {
   const [lo, , hi] = INTERVALS[level];
-  const forecasts = response.forecasts;
   const n = data.points;
   const h = forecasts[0].median.length;
-  const table = { ...grid(1 + n + h, 1 + 4 * data.series.length), bold: [], charts: [], highlights: [] };
+  const drivers = data.drivers;
+  const changed = scenario ? drivers.filter((d) => d.name in scenario.changes) : [];
+  const block = scenario ? 7 : 4;
+  const first = 1 + drivers.length + changed.length;
+  const table = { ...grid(1 + n + h, first + block * data.series.length), bold: [], charts: [], highlights: [] };
   const times = historyTimes(data);
   const future = forecasts[0].timestamps ?? Array.from({ length: h }, (_, k) => n + k + 1);
   put(table, 0, 0, asText(timeHeader(data)));
   times.forEach((t, i) => put(table, 1 + i, 0, t, timeFormat(data)));
   future.forEach((t, k) => put(table, 1 + n + k, 0, t, timeFormat(data)));
+
+  const ahead = futureValues(data, h);
+  const whatIf = scenario ? futureValues(data, h, scenario.changes) : {};
+  const driverColumns = [
+    ...drivers.map((d) => [d.name, d, d.values, ahead[d.name] ?? []]),
+    ...changed.map((d) => [`${d.name} (${percentText(scenario.changes[d.name])})`, d, [], whatIf[d.name]]),
+  ];
+  driverColumns.forEach(([name, d, history, next], c) => {
+    put(table, 0, 1 + c, asText(name));
+    formatColumn(table, 1 + c, d.format);
+    history.forEach((v, i) => put(table, 1 + i, 1 + c, driverCell(v), d.format));
+    next.forEach((v, k) => put(table, 1 + n + k, 1 + c, driverCell(v), d.format));
+  });
+
   data.series.forEach((s, j) => {
-    const col = 1 + 4 * j;
-    const fc = forecasts[j];
+    const col = first + block * j;
     const format = valueFormat(s);
     const names = [s.name, `${s.name} forecast`, `${s.name} lower ${level}%`, `${s.name} upper ${level}%`];
+    const runs = [forecasts[j]];
+    if (scenario) {
+      names.push(...names.slice(1).map((name) => `${name} (${scenario.label})`));
+      runs.push(forecasts[data.series.length + j]);
+    }
     names.forEach((name, k) => {
       put(table, 0, col + k, asText(name));
       formatColumn(table, col + k, format);
     });
     s.values.forEach((v, i) => put(table, 1 + i, col, v, format));
     const last = s.values[n - 1];
-    for (let k = 1; k < 4; k++) put(table, n, col + k, last, format);
-    fc.median.forEach((v, k) => {
-      put(table, 1 + n + k, col + 1, v, format);
-      put(table, 1 + n + k, col + 2, fc.quantiles[String(lo)][k], format);
-      put(table, 1 + n + k, col + 3, fc.quantiles[String(hi)][k], format);
+    for (let k = 1; k < block; k++) put(table, n, col + k, last, format);
+    runs.forEach((fc, r) => {
+      const at = col + 1 + 3 * r;
+      fc.median.forEach((v, k) => {
+        put(table, 1 + n + k, at, v, format);
+        put(table, 1 + n + k, at + 1, fc.quantiles[String(lo)][k], format);
+        put(table, 1 + n + k, at + 2, fc.quantiles[String(hi)][k], format);
+      });
     });
     table.charts.push({
-      title: `${s.name}: forecast and ${level}% interval`,
-      data: { row: 0, column: col, rows: 1 + n + h, columns: 4 },
+      title: `${s.name}: forecast and ${level}% interval${scenario ? `, and what if ${scenario.label}` : ""}`,
+      data: { row: 0, column: col, rows: 1 + n + h, columns: block },
       categories: { row: 1, column: 0, rows: n + h, columns: 1 },
     });
   });
@@ -119,26 +147,36 @@ export function anomalyTable(data, response, level) {
   return table;
 }
 
-/** Per series: the metrics table (Chronos-2 vs seasonal naive, then skill) above the per-window table. */
+/**
+ * Per series: the metrics table (Chronos-2, Chronos-2 without drivers when it had drivers, seasonal naive;
+ * then the skill score and the drivers' skill) above the per-window table.
+ */
 export function backtestTable(data, response, level) {
   const [lo, , hi] = INTERVALS[level];
   const results = response.backtests;
+  const drivers = results.some((b) => b.without_covariates);
   const windowRows = Math.max(...results.map((b) => b.windows.reduce((sum, w) => sum + w.actual.length, 0)));
-  const top = METRICS.length + 3; // header, metrics, skill, blank row
+  const top = METRICS.length + (drivers ? 4 : 3); // header, metrics, skill, drivers' skill, blank row
   const table = { ...grid(top + 1 + windowRows, 9 * results.length - 1), bold: [], charts: [], highlights: [] };
   data.series.forEach((s, j) => {
     const b = results[j];
     const col = 9 * j;
     const format = valueFormat(s);
-    [s.name, "Chronos-2", "Seasonal naive"].forEach((v, k) => put(table, 0, col + k, asText(v)));
+    const models = [["Chronos-2", b.metrics]];
+    if (drivers) models.push(["Chronos-2 without drivers", b.without_covariates?.metrics ?? {}]);
+    models.push(["Seasonal naive", b.baseline.metrics]);
+    [s.name, ...models.map(([name]) => name)].forEach((v, k) => put(table, 0, col + k, asText(v)));
     METRICS.forEach((m, i) => {
       const f = METRIC_FORMATS[m] ?? format;
       put(table, 1 + i, col, m);
-      put(table, 1 + i, col + 1, b.metrics[m], f);
-      put(table, 1 + i, col + 2, b.baseline.metrics[m], f);
+      models.forEach(([, metrics], k) => put(table, 1 + i, col + 1 + k, metrics[m], f));
     });
     put(table, 1 + METRICS.length, col, "Skill score");
     put(table, 1 + METRICS.length, col + 1, b.skill, "0.000");
+    if (drivers) {
+      put(table, 2 + METRICS.length, col, "Drivers' skill");
+      put(table, 2 + METRICS.length, col + 1, b.covariate_skill, "0.000");
+    }
     const names = ["Window", "Cutoff", timeHeader(data), "Actual", "Chronos-2", "Seasonal naive",
       `Lower ${level}%`, `Upper ${level}%`];
     names.forEach((name, k) => put(table, top, col + k, asText(name)));
@@ -153,7 +191,7 @@ export function backtestTable(data, response, level) {
         row += 1;
       });
     });
-    table.bold.push({ row: 0, column: col, rows: 1, columns: 3 }, { row: top, column: col, rows: 1, columns: 8 });
+    table.bold.push({ row: 0, column: col, rows: 1, columns: 1 + models.length }, { row: top, column: col, rows: 1, columns: 8 });
     table.charts.push({
       title: `${s.name}: backtest, actual vs forecasts`,
       data: { row: top, column: col + 3, rows: row - top, columns: 3 },

@@ -4,45 +4,73 @@
 import * as api from "./api.js";
 import { readRange, restoreFills, selectionAddress, writeTable } from "./excel.js";
 import { defaultHorizon } from "./dates.js";
-import { anomalyText, badCells, describeData, describeError } from "./messages.js";
-import { parseAddress } from "./a1.js";
-import { apiSeries, parseData } from "./parse.js";
-import { anomalyTable, backtestTable, forecastTable, INTERVALS } from "./tables.js";
+import { anomalyText, badCells, describeData, describeError, driverKind, driversPhrase } from "./messages.js";
+import { columnName, parseAddress } from "./a1.js";
+import { parseData, ROLES } from "./parse.js";
+import { anomaliesRequest, backtestRequest, forecastRequests, horizonProblem, whatIfDrivers } from "./requests.js";
+import { anomalyTable, backtestTable, forecastTable } from "./tables.js";
 
 const $ = (id) => document.getElementById(id);
 const ACTION_BUTTONS = ["forecast", "anomalies", "backtest", "use-selection", "clear-highlights"];
 
-const state = { data: null, controller: null, timer: null, busy: false, horizonEdited: false, saved: new Map() };
+const state = {
+  data: null,
+  range: null, // the cells last read, so that a role change needs no Excel call
+  address: null, // roles and what-if changes stay while the address is this one
+  roles: {}, // column index -> role the user chose
+  whatIf: {}, // driver name -> the text of its % change field
+  controller: null,
+  timer: null,
+  busy: false,
+  horizonEdited: false,
+  saved: new Map(),
+};
 
 const seriesNames = (data) => (data.series.length === 1 ? data.series[0].name : `${data.series.length} series`);
+const jointly = (data, o) => (o.joint && data.series.length > 1 ? ", jointly" : "");
+
+/** How the server read each driver (the forecast's `covariates`), else how the pane sent them. */
+function driversRead(data, forecast) {
+  const read = forecast?.covariates ?? data.drivers.map((d) => ({ name: d.name, type: d.type, future: Boolean(d.future) }));
+  return read.map((c) => `${c.name} (${c.type}, ${c.future ? "known ahead" : "past only"})`);
+}
 
 const ACTIONS = {
   forecast: {
     kind: "Forecast",
     busy: "Forecasting",
-    call: (data, o, signal) =>
-      api.forecast({ series: apiSeries(data), horizon: o.horizon, quantile_levels: INTERVALS[o.level] }, signal),
-    table: (data, response, o) => forecastTable(data, response, o.level),
-    summary: (data, table, o) => `Forecast: ${o.horizon} steps ahead for ${seriesNames(data)}, ${o.level}% interval`,
+    check: (data, o) => horizonProblem(data, o.horizon),
+    async call(data, o, signal) {
+      const { bodies, scenario } = forecastRequests(data, o);
+      const answers = [];
+      for (const body of bodies) answers.push(await api.forecast(body, signal));
+      return { forecasts: answers.flatMap((a) => a.forecasts), scenario };
+    },
+    table: (data, response, o) => forecastTable(data, response.forecasts, o.level, response.scenario),
+    summary: (data, response, table, o) =>
+      `Forecast: ${o.horizon} steps ahead for ${seriesNames(data)}` +
+      `${driversPhrase(driversRead(data, response.forecasts[0]))}${jointly(data, o)}` +
+      `${response.scenario ? `, and what if ${response.scenario.label}` : ""}, ${o.level}% interval`,
   },
   anomalies: {
     kind: "Anomalies",
     busy: "Scanning for anomalies",
-    call: (data, o, signal) => api.anomalies({ series: apiSeries(data), level: o.level / 100 }, signal),
+    call: (data, o, signal) => api.anomalies(anomaliesRequest(data, o), signal),
     table: (data, response, o) => anomalyTable(data, response, o.level),
-    summary: (data, table) => anomalyText(table.counts),
+    summary: (data, response, table) => `${anomalyText(table.counts)}${driversPhrase(data.drivers.map((d) => d.name))}`,
   },
   backtest: {
     kind: "Backtest",
     busy: "Backtesting",
-    call: (data, o, signal) =>
-      api.backtest(
-        { series: apiSeries(data), horizon: o.horizon, windows: o.windows, level: o.level / 100,
-          quantile_levels: INTERVALS[o.level] },
-        signal,
-      ),
+    call: (data, o, signal) => api.backtest(backtestRequest(data, o), signal),
     table: (data, response, o) => backtestTable(data, response, o.level),
-    summary: (data, table, o) => `Backtest: ${o.windows} windows of ${o.horizon} steps for ${seriesNames(data)}`,
+    summary: (data, response, table, o) => {
+      const skill = response.summary?.covariate_skill;
+      const drivers = data.drivers.length
+        ? `${driversPhrase(data.drivers.map((d) => d.name))} (drivers' skill ${typeof skill === "number" ? skill.toFixed(3) : "not defined"})`
+        : "";
+      return `Backtest: ${o.windows} windows of ${o.horizon} steps for ${seriesNames(data)}${drivers}${jointly(data, o)}`;
+    },
   },
 };
 
@@ -66,11 +94,84 @@ const clearMessage = () => {
   $("message").hidden = true;
 };
 
+const element = (tag, props = {}, children = []) => {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+};
+
 function showData(data) {
   const summary = describeData(data);
   for (const key of Object.keys(summary)) $(`summary-${key}`).textContent = summary[key];
+  $("summary-drivers-row").hidden = !summary.drivers;
+  $("summary-future-row").hidden = !summary.future;
   $("summary").hidden = false;
-  if (!state.horizonEdited) $("horizon").value = String(data.timeline ? defaultHorizon(data.frequency) : 10);
+  showRoles(data);
+  showWhatIf(data);
+  $("joint-row").hidden = data.series.length < 2;
+  if (!state.horizonEdited) {
+    const horizon = data.future ? Math.min(data.future, 1024) : data.timeline ? defaultHorizon(data.frequency) : 10;
+    $("horizon").value = String(horizon);
+  }
+}
+
+const KINDS = { number: "numbers", text: "text", dates: "dates" };
+
+/** One select per column but the timeline: Forecast, Driver or Ignore. */
+function showRoles(data) {
+  const rows = data.fields.map((f) => {
+    const id = `role-${f.column}`;
+    const driver = data.drivers.find((d) => d.column === f.column);
+    const name = `${f.name} (${columnName(data.origin.column + f.column)})`;
+    const select = element("select", { id }, ROLES.map((r) => element("option", { value: r, textContent: r })));
+    select.value = f.role;
+    select.addEventListener("change", () => changeRole(f.column, select.value));
+    const hint = element("small", { textContent: driver ? driverKind(driver) : KINDS[f.kind] });
+    return [element("div", {}, [element("label", { htmlFor: id, textContent: name }), hint]), select];
+  });
+  $("roles-list").replaceChildren(...rows.flat());
+  $("roles").hidden = data.fields.length === 0;
+}
+
+/** A "% change" field per numeric driver known ahead. */
+function showWhatIf(data) {
+  const drivers = whatIfDrivers(data);
+  const rows = drivers.map((d, i) => {
+    const input = element("input", { id: `what-if-${i}`, type: "number", step: "any", value: state.whatIf[d.name] ?? "0" });
+    input.dataset.driver = d.name;
+    input.addEventListener("input", () => (state.whatIf[d.name] = input.value));
+    return [element("label", { htmlFor: input.id, textContent: `${d.name} (% change)` }), input];
+  });
+  $("what-if-list").replaceChildren(...rows.flat());
+  $("what-if").hidden = drivers.length === 0;
+}
+
+/** A role changed: read the same cells again with it, no Excel call. */
+function changeRole(column, role) {
+  state.roles[column] = role;
+  try {
+    const data = showRange(state.range);
+    if (data.errors.length) showMessage(badCells(data.errors));
+    else clearMessage();
+  } catch (error) {
+    showMessage(describeError(error, state.data));
+  }
+  $(`role-${column}`)?.focus();
+}
+
+/** The what-if changes as {driver: percent}; an empty field is 0. */
+function whatIf() {
+  const changes = {};
+  if ($("what-if").hidden) return changes;
+  for (const input of $("what-if-list").querySelectorAll("input")) {
+    const text = input.value.trim();
+    const pct = text === "" ? 0 : Number(text);
+    if (!Number.isFinite(pct) || pct < -100) {
+      throw new Error(`What if ${input.dataset.driver}: the % change must be a number from -100 up, such as -10; found '${input.value}'.`);
+    }
+    changes[input.dataset.driver] = pct;
+  }
+  return changes;
 }
 
 function options() {
@@ -83,7 +184,8 @@ function options() {
     throw new Error(`Backtest windows must be a whole number from 1 to 100, found '${$("windows").value}'.`);
   }
   const placement = document.querySelector('input[name="placement"]:checked').value;
-  return { horizon, windows, level: Number($("level").value), placement };
+  const joint = !$("joint-row").hidden && $("joint").checked;
+  return { horizon, windows, level: Number($("level").value), placement, joint, whatIf: whatIf() };
 }
 
 function setBusy(label) {
@@ -106,8 +208,16 @@ async function readData() {
   if (!$("address").value.trim()) $("address").value = await selectionAddress();
   const address = $("address").value.trim();
   if (!parseAddress(address)) throw new Error(`'${address}' is not a range address such as Sheet1!A1:C145.`);
-  const data = parseData(await readRange(address));
+  const range = await readRange(address);
+  if (range.address !== state.address) Object.assign(state, { address: range.address, roles: {}, whatIf: {} });
+  return showRange(range);
+}
+
+/** Parse cells with the roles chosen so far and show what they hold. */
+function showRange(range) {
+  const data = parseData(range, state.roles);
   if (!data.series) throw new Error(data.errors[0]);
+  state.range = range;
   $("address").value = data.address;
   showData(data);
   state.data = data;
@@ -122,18 +232,18 @@ function remember(saved) {
   $("clear-highlights").hidden = state.saved.size === 0;
 }
 
-async function deliver(action, data, table, o, placement) {
+async function deliver(action, data, table, summary, placement) {
   setBusy("Writing to the workbook");
   const result = await writeTable(table, { kind: action.kind, placement, data });
   if (!result.written) {
     showMessage(
       { kind: "warning", text: `The cells ${result.blocked} beside the data are not empty, so nothing was written.` },
-      [{ label: "Write to a new sheet", run: () => guard(() => deliver(action, data, table, o, "sheet"), data) }],
+      [{ label: "Write to a new sheet", run: () => guard(() => deliver(action, data, table, summary, "sheet"), data) }],
     );
     return;
   }
   remember(result.saved);
-  showMessage({ kind: "success", text: `${action.summary(data, table, o)}. Written to ${result.address}.` });
+  showMessage({ kind: "success", text: `${summary}. Written to ${result.address}.` });
 }
 
 /** Run a step with the pane busy; every failure ends in the message bar. */
@@ -160,12 +270,15 @@ function runAction(name) {
     const data = await readData();
     if (data.errors.length) return showMessage(badCells(data.errors));
     const o = options(); // after reading: the horizon's default follows the data's frequency
+    const problem = action.check?.(data, o);
+    if (problem) return showMessage({ kind: "error", text: problem });
     state.controller = new AbortController();
     setBusy(action.busy);
     const response = await action.call(data, o, state.controller.signal);
     state.controller = null;
     setStatus("ok");
-    await deliver(action, data, action.table(data, response, o), o, o.placement);
+    const table = action.table(data, response, o);
+    await deliver(action, data, table, action.summary(data, response, table, o), o.placement);
   });
 }
 

@@ -4,6 +4,9 @@ Every generator takes a seeded ``numpy.random.Generator`` and returns float32 ar
 is a pure function of its seed. The mixture follows the Chronos papers: KernelSynth Gaussian-process
 samples plus simple structural families (trend + seasonality, random walks, level shifts, spikes and
 intermittent demand) at varied lengths and scales.
+
+Covariate tasks (`generate_covariate_tasks`) add targets that depend on drivers: prices, temperatures,
+0/1 promotions, categorical regimes, leading indicators, and groups of related series.
 """
 
 from __future__ import annotations
@@ -167,3 +170,216 @@ def generate_corpus(n_series: int, seed: int = 0) -> list[np.ndarray]:
     """Return ``n_series`` synthetic float32 series of varied lengths; identical for identical seeds."""
     rng = np.random.default_rng(seed)
     return [generate_series(rng) for _ in range(n_series)]
+
+
+# --- Covariate tasks -------------------------------------------------------------------------------
+#
+# A task is one dict in the input format of `Chronos2Pipeline.fit`: ``target`` (1-d, or 2-d for a group
+# of related series), ``past_covariates`` (every covariate over the whole series) and
+# ``future_covariates`` naming the known-future ones with ``None`` (in training the library takes their
+# future values from the series itself). `split_task` cuts a task into a forecasting input and the truth.
+
+Task = dict
+
+COVARIATE_LENGTHS = (128, 256, 384, 512, 768, 1024)
+
+
+def _z(x: np.ndarray) -> np.ndarray:
+    """Standardise to mean 0 and standard deviation 1 (a constant becomes zeros)."""
+    return (x - x.mean()) / (x.std() + 1e-8)
+
+
+def _lag(x: np.ndarray, k: int) -> np.ndarray:
+    """``x`` delayed by ``k`` steps, its first value repeated at the start."""
+    return np.concatenate([np.full(k, x[0]), x[: len(x) - k]]) if k > 0 else x
+
+
+def _base(rng: np.random.Generator, length: int) -> np.ndarray:
+    """The part of a target its drivers do not explain: a standardised univariate series."""
+    kind = rng.random()
+    if kind < 0.4:
+        return _z(trend_seasonal(rng, length).astype(np.float64))
+    if kind < 0.7:
+        return _z(kernel_synth(rng, length, max_kernels=3).astype(np.float64))
+    return _z(random_walk(rng, length).astype(np.float64))
+
+
+def _events(rng: np.random.Generator, length: int, rate: float, max_duration: int) -> np.ndarray:
+    """A 0/1 indicator: events start with probability ``rate`` per step and last 1..max_duration steps."""
+    x = np.zeros(length)
+    for start in np.flatnonzero(rng.random(length) < rate):
+        x[start : start + rng.integers(1, max_duration + 1)] = 1.0
+    return x
+
+
+def price_driver(rng: np.random.Generator, length: int) -> np.ndarray:
+    """A shelf price: a list price that changes every 30-200 steps plus short 10-40% discounts."""
+    log_price = np.zeros(length)
+    for cut in np.cumsum(rng.integers(30, 200, size=length // 30 + 1)):
+        log_price[cut:] += rng.normal(0, 0.08)
+    discount = _events(rng, length, rng.uniform(0.02, 0.12), 4) * rng.uniform(0.1, 0.4)
+    price = 10 ** rng.uniform(0, 2) * np.exp(log_price) * (1 - discount)
+    return np.round(price, 2)
+
+
+def temperature_driver(rng: np.random.Generator, length: int) -> np.ndarray:
+    """A temperature: an annual (or daily) cycle plus persistent AR(1) weather anomalies."""
+    period = int(rng.choice([365, 365, 52, 24, 12]))
+    t = np.arange(length)
+    cycle = rng.uniform(4, 12) * np.sin(2 * np.pi * t / period + rng.uniform(0, 2 * np.pi))
+    weather = _ar1(rng.uniform(1, 3) * rng.standard_normal(length), rng.uniform(0.5, 0.95))
+    return np.round(rng.uniform(0, 20) + cycle + weather, 1)
+
+
+def promotion_driver(rng: np.random.Generator, length: int) -> np.ndarray:
+    """A 0/1 promotion flag: campaigns of 1-4 steps, a few percent of the time."""
+    return _events(rng, length, rng.uniform(0.02, 0.1), 4)
+
+
+def regime_driver(rng: np.random.Generator, length: int) -> np.ndarray:
+    """A categorical regime (strings): a sticky Markov chain over 2-5 labels, or a weekly calendar with holidays."""
+    if rng.random() < 0.3:
+        labels = np.where(np.arange(length) % 7 >= 5, "weekend", "weekday").astype(object)
+        labels[_events(rng, length, 0.01, 2) > 0] = "holiday"
+        return labels.astype(str)
+    names = ["low", "normal", "high", "closed", "peak"] if rng.random() < 0.5 else ["A", "B", "C", "D", "E"]
+    n = int(rng.integers(2, 6))
+    stay = rng.uniform(0.9, 0.99)
+    state, states = int(rng.integers(n)), np.empty(length, dtype=int)
+    for i in range(length):
+        if rng.random() > stay:
+            state = int(rng.integers(n))
+        states[i] = state
+    return np.array(names[:n])[states]
+
+
+DRIVERS = (price_driver, temperature_driver, promotion_driver)
+
+
+def _assemble(rng: np.random.Generator, y: np.ndarray, covariates: dict, known: set[str]) -> Task:
+    """Add noise, optional irrelevant covariates, a random scale and offset; return the task dict."""
+    y = y + rng.uniform(0.05, 0.3) * rng.standard_normal(y.shape)
+    if rng.random() < 0.3:  # drivers that do not matter, known or not: the model must learn to ignore them
+        for j in range(int(rng.integers(1, 3))):
+            name = f"unrelated_{j}"
+            covariates[name] = DRIVERS[int(rng.integers(len(DRIVERS)))](rng, y.shape[-1])
+            if rng.random() < 0.5:
+                known.add(name)
+    scale = 10 ** rng.uniform(-1, 3)
+    if y.ndim == 1 and rng.random() < 0.2:  # multiplicative, sales-like
+        y = np.exp(0.4 * _z(y))
+    y = (y + (rng.random() < 0.5) * rng.normal(0, 5)) * scale
+    return {
+        "target": y.astype(np.float32),
+        "past_covariates": {k: (v if v.dtype.kind == "U" else v.astype(np.float32)) for k, v in covariates.items()},
+        "future_covariates": {k: None for k in sorted(known)},
+    }
+
+
+def price_task(rng: np.random.Generator, length: int) -> Task:
+    """Demand that falls when the price rises (elasticity -0.5 to -3 in standard units), reacting within 0-1 steps."""
+    price = price_driver(rng, length)
+    effect = -rng.uniform(0.5, 3) * _z(_lag(np.log(price), int(rng.random() < 0.2)))
+    return _assemble(rng, rng.uniform(0.3, 1) * _base(rng, length) + effect, {"price": price}, {"price"})
+
+
+def temperature_task(rng: np.random.Generator, length: int) -> Task:
+    """A load driven by temperature: linear, V-shaped (heating and cooling) or a hinge, lag 0-2, often known ahead."""
+    temp = temperature_driver(rng, length)
+    shifted = _lag(temp, int(rng.choice([0, 0, 0, 1, 2])))
+    comfort = np.quantile(temp, rng.uniform(0.3, 0.7))
+    response = rng.choice([shifted, np.abs(shifted - comfort), np.maximum(shifted - comfort, 0)], p=[0.4, 0.3, 0.3])
+    effect = rng.choice([-1, 1]) * rng.uniform(0.5, 2.5) * _z(response)
+    known = {"temperature"} if rng.random() < 0.7 else set()
+    return _assemble(rng, rng.uniform(0.3, 1) * _base(rng, length) + effect, {"temperature": temp}, known)
+
+
+def promotion_task(rng: np.random.Generator, length: int) -> Task:
+    """Sales lifted by 1-6 units of the base's scale during promotions, sometimes with a dip right after."""
+    promo = promotion_driver(rng, length)
+    lift = rng.choice([-1, 1], p=[0.15, 0.85]) * rng.uniform(1, 6)
+    effect = lift * promo
+    if rng.random() < 0.3:
+        effect = effect - 0.3 * lift * np.maximum(_lag(promo, 1) - promo, 0)
+    base = rng.uniform(0.3, 1) * _base(rng, length)
+    covariates, known = {"promo": promo}, {"promo"}
+    if rng.random() < 0.4:
+        covariates["price"] = price_driver(rng, length)
+        effect = effect - rng.uniform(0.3, 2) * _z(np.log(covariates["price"]))
+        known.add("price")
+    return _assemble(rng, base + effect, covariates, known)
+
+
+def regime_task(rng: np.random.Generator, length: int) -> Task:
+    """A level set by a categorical regime (string labels), each label its own shift of 0-3 units."""
+    regime = regime_driver(rng, length)
+    labels = np.unique(regime)
+    levels = dict(zip(labels, rng.normal(0, 1.5, size=len(labels)), strict=True))
+    effect = np.array([levels[r] for r in regime])
+    known = {"regime"} if rng.random() < 0.85 else set()
+    return _assemble(rng, rng.uniform(0.3, 1) * _base(rng, length) + effect, {"regime": regime}, known)
+
+
+def leading_task(rng: np.random.Generator, length: int) -> Task:
+    """A target that follows a past-only indicator 1-16 steps later (orders before sales, visits before sign-ups)."""
+    indicator = rng.uniform(0.5, 2) * _base(rng, length)
+    effect = rng.choice([-1, 1]) * rng.uniform(0.8, 2) * _z(_lag(indicator, int(rng.integers(1, 17))))
+    indicator = indicator + rng.uniform(0.02, 0.2) * rng.standard_normal(length)
+    return _assemble(rng, rng.uniform(0.3, 1) * _base(rng, length) + effect, {"indicator": indicator}, set())
+
+
+def related_task(rng: np.random.Generator, length: int) -> Task:
+    """2-4 related series (a 2-d target): a common factor (loading 0.5-1.5 either way, lag 0-3 steps), sometimes
+    a second weaker one, and their own parts."""
+    n = int(rng.integers(2, 5))
+    common, second = _base(rng, length), _base(rng, length) * (rng.random() < 0.5)
+    rows = []
+    for _ in range(n):
+        shared = rng.choice([-1, 1]) * rng.uniform(0.5, 1.5) * _lag(common, int(rng.choice([0, 0, 1, 2, 3])))
+        shared = shared + rng.normal(0, 0.4) * second + rng.uniform(0.1, 0.5) * _base(rng, length)
+        rows.append(_z(shared) * 10 ** rng.uniform(-0.5, 0.5))
+    covariates, known = {}, set()
+    if rng.random() < 0.3:
+        covariates["promo"], known = promotion_driver(rng, length), {"promo"}
+        rows = [r + rng.uniform(1, 4) * covariates["promo"] for r in rows]
+    return _assemble(rng, np.stack(rows), covariates, known)
+
+
+COVARIATE_FAMILIES: dict[str, tuple[Callable[[np.random.Generator, int], Task], float]] = {
+    "price": (price_task, 0.2),
+    "temperature": (temperature_task, 0.2),
+    "promotion": (promotion_task, 0.2),
+    "regime": (regime_task, 0.15),
+    "leading": (leading_task, 0.1),
+    "related": (related_task, 0.15),
+}
+
+
+def generate_covariate_task(rng: np.random.Generator, family: str | None = None) -> Task:
+    """Draw one covariate task of a random (or the given) family and a random length."""
+    names = list(COVARIATE_FAMILIES)
+    if family is None:
+        weights = np.array([COVARIATE_FAMILIES[n][1] for n in names])
+        family = names[rng.choice(len(names), p=weights / weights.sum())]
+    return COVARIATE_FAMILIES[family][0](rng, int(rng.choice(COVARIATE_LENGTHS)))
+
+
+def generate_covariate_tasks(n_tasks: int, seed: int = 0) -> list[Task]:
+    """Return ``n_tasks`` covariate tasks in `Chronos2Pipeline.fit`'s dict format; identical for identical seeds."""
+    rng = np.random.default_rng(seed)
+    return [generate_covariate_task(rng) for _ in range(n_tasks)]
+
+
+def split_task(task: Task, horizon: int) -> tuple[Task, np.ndarray]:
+    """Cut the last ``horizon`` steps off a task: the forecasting input (`predict`'s dict format) and the truth.
+
+    The input's ``target`` and ``past_covariates`` have ``length - horizon`` steps; its
+    ``future_covariates`` hold the known-future covariates' last ``horizon`` values. The truth has the
+    target's shape with ``horizon`` steps: ``(horizon,)`` or ``(n_variates, horizon)``.
+    """
+    past = {k: v[:-horizon] for k, v in task["past_covariates"].items()}
+    future = {k: task["past_covariates"][k][-horizon:] for k in task["future_covariates"]}
+    target = task["target"]
+    return {"target": target[..., :-horizon], "past_covariates": past, "future_covariates": future}, target[
+        ..., -horizon:
+    ]

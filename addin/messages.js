@@ -45,11 +45,15 @@ export function driversPhrase(drivers) {
   return ` with ${drivers.length === 1 ? "driver" : "drivers"} ${listText(drivers)}`;
 }
 
-/** Bad cells (and other problems) found while reading the range. */
+/** Bad cells (and other problems of the data, listed first) found while reading the range. */
 export function badCells(errors) {
-  const cells = errors.every((e) => /^[A-Z]+\d+(:[A-Z]+\d+)?: /.test(e));
-  const text = !cells ? "The data needs fixing:" : errors.length === 1 ? "One cell needs fixing:" : `${errors.length} cells need fixing:`;
-  return { kind: "error", text, details: capped(errors) };
+  const isCell = (e) => /^[A-Z]+\d+(:[A-Z]+\d+)?: /.test(e);
+  const cells = errors.filter(isCell).length;
+  const others = errors.length - cells;
+  let text = "The data needs fixing:";
+  if (!others) text = cells === 1 ? "One cell needs fixing:" : `${cells} cells need fixing:`;
+  else if (cells) text = `${plural(cells, "cell")} and ${plural(others, "other problem")} need fixing:`;
+  return { kind: "error", text, details: capped([...errors.filter((e) => !isCell(e)), ...errors.filter(isCell)]) };
 }
 
 /** "3 anomalies found" — with the count of each series when there are several. */

@@ -6,8 +6,9 @@ Test modules load them with ``pytest_plugins = ["tests.pane_fixtures"]``."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -38,6 +39,22 @@ def browser() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def js(browser: Browser, live_server: str) -> Iterator[Callable[..., Any]]:
+    """Call an exported function of an addin/ module: js("dates.js", "detectFrequency", serials)."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{live_server}/addin/help.html")  # same origin as the modules; loads none of the pane
+
+    def call(module: str, function: str, *args: Any) -> Any:
+        return page.evaluate(
+            "async ([m, f, args]) => (await import(`/addin/${m}`))[f](...args)", [module, function, list(args)]
+        )
+
+    yield call
+    context.close()
 
 
 @pytest.fixture

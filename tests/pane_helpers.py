@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
 
@@ -110,8 +111,32 @@ class Pane:
         return bar.inner_text()
 
     def summary(self) -> dict[str, str]:
-        keys = ("timeline", "series", "points", "frequency")
-        return {k: self.page.locator(f"#summary-{k}").inner_text() for k in keys}
+        """The Data summary's lines; "drivers" and "future" only when the range has some."""
+        keys = ("timeline", "series", "drivers", "points", "future", "frequency")
+        lines = {k: self.page.locator(f"#summary-{k}") for k in keys}
+        return {k: line.inner_text() for k, line in lines.items() if line.is_visible()}
+
+    def roles(self) -> dict[str, str]:
+        """Each column's role select: {"Sales (B)": "Forecast", …}."""
+        return self.page.evaluate(
+            """() => Object.fromEntries([...document.querySelectorAll('#roles-list select')]
+                .map((s) => [s.labels[0].textContent, s.value]))"""
+        )
+
+    def set_role(self, column: str, role: str) -> None:
+        """Choose a column's role by its label, e.g. set_role("Price (C)", "Ignore")."""
+        self.page.get_by_label(column, exact=True).select_option(role)
+
+    def record_posts(self) -> list[dict[str, Any]]:
+        """A list that fills with {"path": "/api/v1/forecast", "body": {…}} for every POST the pane makes."""
+        posts: list[dict[str, Any]] = []
+        self.page.on(
+            "request",
+            lambda r: (
+                posts.append({"path": urlsplit(r.url).path, "body": r.post_data_json}) if r.method == "POST" else None
+            ),
+        )
+        return posts
 
 
 def open_pane(page: Page, base_url: str, connected: bool = True) -> Pane:

@@ -1,4 +1,5 @@
-"""The pane's pure helpers (dates, frequencies, A1 addresses), run in the browser as the pane runs them."""
+"""The pane's pure helpers (dates, frequencies, A1 addresses), run in the browser as the pane runs them
+(the ``js`` fixture of ``tests.pane_fixtures``)."""
 
 from __future__ import annotations
 
@@ -9,22 +10,6 @@ import pytest
 from tests.pane_helpers import months, serial
 
 pytest_plugins = ["tests.pane_fixtures"]
-
-
-@pytest.fixture(scope="module")
-def js(browser, live_server):
-    """Call an exported function of an addin/ module: js("dates.js", "detectFrequency", serials)."""
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(f"{live_server}/addin/help.html")  # same origin as the modules; loads none of the pane
-
-    def call(module: str, function: str, *args):
-        return page.evaluate(
-            "async ([m, f, args]) => (await import(`/addin/${m}`))[f](...args)", [module, function, list(args)]
-        )
-
-    yield call
-    context.close()
 
 
 def hours(n: int, step: float = 1.0) -> list[float]:

@@ -4,8 +4,9 @@ fake Excel; the server's answer to the same request is the oracle for every cell
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.pane_helpers import ARTIFACTS, Pane, columns, months, serial
@@ -345,3 +346,221 @@ def test_anomaly_scan_sends_the_known_drivers_as_future_covariates(pane, client)
     assert message.endswith("with drivers Price and Promo. Written to Anomalies!A1:G49.")
     table = pane.values("Anomalies!A2:G49")
     assert column(table, 2) == ["" if v is None else v for v in expected["expected"]]
+
+
+# ---- the pure helpers, in the browser (the js fixture) ------------------------------------------------------
+
+
+def day(text: str) -> float:
+    return serial(date.fromisoformat(text))
+
+
+@pytest.mark.parametrize(
+    ("stamps", "after"),
+    [
+        (["2024-01-01", "2024-02-01"], "2024-03-01"),  # month starts
+        (["2024-01-15", "2024-02-15"], "2024-03-15"),  # the same day each month
+        (["2024-01-31", "2024-02-29"], "2024-03-31"),  # month ends
+        (["2023-12-31", "2024-03-31", "2024-06-30"], "2024-09-30"),  # quarter ends
+        (["2023-01-01", "2024-01-01"], "2025-01-01"),  # years
+        (["2024-01-07", "2024-01-14"], "2024-01-21"),  # weeks
+        (["2024-01-04", "2024-01-05", "2024-01-08"], "2024-01-09"),  # business days: Thursday, Friday, Monday…
+        (["2024-01-08", "2024-01-11", "2024-01-12"], None),  # not regular: no next date
+    ],
+)
+def test_the_date_after_a_timeline(js, stamps, after):
+    serials = [day(s) for s in stamps]
+    frequency = js("dates.js", "detectFrequency", serials)
+    assert js("dates.js", "nextStamp", serials, frequency) == (None if after is None else day(after))
+
+
+def test_the_hour_after_an_hourly_timeline(js):
+    serials = [serial(datetime(2024, 3, 1, h)) for h in (22, 23)]
+    frequency = js("dates.js", "detectFrequency", serials)
+    assert js("dates.js", "nextStamp", serials, frequency) == pytest.approx(serial(datetime(2024, 3, 2)), abs=1e-9)
+    assert js("dates.js", "dateText", serial(datetime(2024, 3, 2, 6, 30))) == "2024-03-02 06:30"
+
+
+def read(js, rows: list[list], roles: dict | None = None, address: str | None = None) -> dict:
+    """parseData on a range of General cells starting at A1 (dates as text)."""
+    address = address or f"Sheet1!A1:{chr(64 + len(rows[0]))}{len(rows)}"
+    formats = [["General"] * len(rows[0]) for _ in rows]
+    return js("parse.js", "parseData", {"address": address, "values": rows, "numberFormat": formats}, roles or {})
+
+
+MONTHS = [f"2024-{m:02d}-01" for m in range(1, 13)]
+
+
+@pytest.mark.parametrize(
+    ("header", "cells", "roles"),
+    [
+        # Sales ends first; Price goes on below it: a known driver. Promo is text: a driver.
+        (["Sales", "Price", "Promo"], [[1, 9, "no"]] * 3 + [["", 9, "yes"]] * 2, ["Forecast", "Driver", "Driver"]),
+        # Two numeric columns ending together: both forecast.
+        (["Sales", "Costs"], [[1, 2]] * 5, ["Forecast", "Forecast"]),
+        # TRUE/FALSE counts as a text column; a second date column is left out.
+        (["Sales", "Open", "Shipped"], [[1, True, "2024-02-01"]] * 5, ["Forecast", "Driver", "Ignore"]),
+        # A lone typo in a numeric column does not make it text: it stays a series (and a bad cell).
+        (["Sales"], [[1]] * 4 + [["n/a"]], ["Forecast"]),
+    ],
+)
+def test_default_roles(js, header, cells, roles):
+    rows = [["Month", *header]] + [[MONTHS[i], *row] for i, row in enumerate(cells)]
+    assert [f["role"] for f in read(js, rows)["fields"]] == roles
+
+
+def test_the_future_rows_end_at_the_last_driver_value_and_may_have_gaps(js):
+    rows = [["Month", "Sales", "Price", "Promo", "Visits"]]
+    rows += [[MONTHS[i], 10 + i, 5, "no", 100] for i in range(6)]
+    rows += [[MONTHS[6], "", 4, "", ""], [MONTHS[7], "", "", "", ""], [MONTHS[8], "", 4, "yes", ""]]
+    rows += [[MONTHS[9], "", "", "", ""]]  # a date with nothing else: after the future
+
+    data = read(js, rows, {4: "Driver"})  # Visits (column index 4) is observed only: a driver if the user says so
+
+    assert (data["points"], data["future"], data["rows"]) == (6, 3, 10)
+    assert data["timeline"]["future"] == [day(m) for m in MONTHS[6:9]]
+    price, promo, visits = data["drivers"]
+    assert price == {
+        "name": "Price",
+        "column": 2,
+        "type": "numeric",
+        "values": [5] * 6,
+        "future": [4, None, 4],  # unknown in the middle: null
+        "lastRow": 10,
+        "scalable": True,
+        "format": "General",
+    }
+    assert (promo["type"], promo["future"], promo["scalable"]) == ("categorical", [None, None, "yes"], False)
+    assert (visits["future"], visits["lastRow"]) == (None, 7)  # past-only
+    assert data["errors"] == []
+
+
+def test_flags_are_numeric_drivers_but_no_what_if(js):
+    rows = [["Month", "Sales", "Promo"]] + [[MONTHS[i], 1, i % 2 == 0] for i in range(4)] + [[MONTHS[4], "", True]]
+    [promo] = read(js, rows)["drivers"]
+    assert (promo["type"], promo["values"], promo["future"], promo["scalable"]) == (
+        "numeric",
+        [True, False, True, False],
+        [True],
+        False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "roles", "error"),
+    [
+        (
+            ["Sales", "Price", "Price"],
+            {2: "Driver", 3: "Driver"},  # two columns named alike, both drivers
+            "D1: two drivers are named 'Price' (columns C and D); give each its own name",
+        ),
+        (
+            ["Sales", "Price"],
+            {1: "Ignore", 2: "Driver"},  # nothing left to forecast
+            "No column is to be forecast: set the role of at least one column to Forecast",
+        ),
+    ],
+)
+def test_problems_with_roles(js, header, roles, error):
+    rows = [["Month", *header]] + [[MONTHS[i], *([1] * len(header))] for i in range(4)]
+    assert read(js, rows, roles)["errors"] == [error]
+
+
+@pytest.mark.parametrize(
+    ("value", "pct"), [(9.9, -10), (8.5, 5), (1234.5678, 2.5), (0.3, -33.3), (100.0, -100), (7.0, 0.1)]
+)
+def test_what_if_values_are_scaled_and_rounded_to_12_digits(js, value, pct):
+    assert js("requests.js", "scaled", value, pct) == float(f"{value * (1 + pct / 100):.12g}")
+
+
+def test_scenario_labels(js):
+    assert js("requests.js", "scenarioLabel", {"Price": -10, "Fuel": 2.5}) == f"Price {MINUS}10%, Fuel +2.5%"
+
+
+def drivers_data(js, series: int = 1) -> dict:
+    """Sales (and Costs) over 6 months with Price and Promo known for 3 months more; Temp observed only."""
+    rows = [["Month", *(["Sales", "Costs"][:series]), "Price", "Promo", "Temp"]]
+    rows += [[MONTHS[i], *([10 + i] * series), 5, "no", 20 + i] for i in range(6)]
+    rows += [[MONTHS[6 + k], *([""] * series), 4, "yes", ""] for k in range(3)]
+    return read(js, rows, {2 + series + 1: "Driver"})  # Temp: observed only, a driver by choice
+
+
+def test_forecast_requests_carry_known_drivers_for_the_horizon_and_the_others_for_the_history(js):
+    data = drivers_data(js)
+    o = {"horizon": 2, "level": 90, "joint": True, "whatIf": {"Price": 0}}
+
+    plan = js("requests.js", "forecastRequests", data, o)
+
+    assert plan == {
+        "bodies": [
+            {
+                "series": [
+                    {
+                        "name": "Sales",
+                        "values": [10, 11, 12, 13, 14, 15],
+                        "timestamps": [day(m) for m in MONTHS[:6]],
+                        "covariates": {
+                            "Price": [5] * 6 + [4, 4],  # n + horizon
+                            "Promo": ["no"] * 6 + ["yes", "yes"],
+                            "Temp": [20, 21, 22, 23, 24, 25],  # past only: n
+                        },
+                    }
+                ],
+                "horizon": 2,
+                "quantile_levels": [0.05, 0.5, 0.95],  # no joint with one series; no scenario at 0%
+            }
+        ],
+        "scenario": None,
+    }
+
+
+@pytest.mark.parametrize("joint", [False, True])
+def test_a_what_if_rides_with_the_forecast_or_as_a_second_joint_request(js, joint):
+    data = drivers_data(js, series=2)
+    o = {"horizon": 3, "level": 80, "joint": joint, "whatIf": {"Price": -50}}
+
+    plan = js("requests.js", "forecastRequests", data, o)
+
+    assert plan["scenario"] == {"label": f"Price {MINUS}50%", "changes": {"Price": -50}}
+    series = [s for body in plan["bodies"] for s in body["series"]]
+    assert [s["name"] for s in series] == ["Sales", "Costs", f"Sales (Price {MINUS}50%)", f"Costs (Price {MINUS}50%)"]
+    assert [s["covariates"]["Price"][6:] for s in series] == [[4, 4, 4]] * 2 + [[2, 2, 2]] * 2
+    assert all(s["covariates"]["Price"][:6] == [5] * 6 for s in series)  # the history is what happened
+    assert len(plan["bodies"]) == (2 if joint else 1)
+    assert all(body.get("joint", False) is joint for body in plan["bodies"])
+
+
+def test_backtest_and_anomaly_requests_send_drivers_for_the_history_and_name_the_known_ones(js):
+    data = drivers_data(js)
+    o = {"horizon": 2, "windows": 2, "level": 80, "joint": False}
+
+    backtest = js("requests.js", "backtestRequest", data, o)
+    anomalies = js("requests.js", "anomaliesRequest", data, o)
+
+    assert backtest["future_covariates"] == anomalies["future_covariates"] == ["Price", "Promo"]
+    for body in (backtest, anomalies):
+        assert {k: len(v) for k, v in body["series"][0]["covariates"].items()} == {"Price": 6, "Promo": 6, "Temp": 6}
+    plain = read(js, [["Month", "Sales"]] + [[m, 1] for m in MONTHS])
+    assert "future_covariates" not in js("requests.js", "backtestRequest", plain, o)
+
+
+@pytest.mark.parametrize(("horizon", "refused"), [(3, False), (1, False), (4, True)])
+def test_the_horizon_may_not_pass_the_drivers_future(js, horizon, refused):
+    problem = js("requests.js", "horizonProblem", drivers_data(js), horizon)
+    assert (problem is not None) is refused
+    if refused:
+        assert problem.startswith("The horizon of 4 steps goes past the drivers' future values (Price to row 10, ")
+
+
+@pytest.mark.parametrize(
+    ("loc", "cell"),
+    [
+        (["series", 0, "covariates", "Price", 7], "C9"),  # a future value: row 2 + 7
+        (["series", 1, "covariates", "Promo", 0], "D2"),  # the what-if copy of series 0 points at the same cells
+        (["series", 0, "covariates", "Temp"], "E2:E10"),  # the whole driver (a length error)
+        (["series", 0, "covariates", "Wind", 0], None),
+        (["series", 0, "values", 3], "B5"),
+    ],
+)
+def test_server_locations_point_at_driver_cells(js, loc, cell):
+    assert js("parse.js", "cellForLocation", drivers_data(js), loc) == cell

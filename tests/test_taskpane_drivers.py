@@ -235,6 +235,13 @@ def test_a_horizon_past_the_drivers_is_refused_and_a_shorter_one_takes_their_fir
     assert posts == []
 
     pane.set_option("Horizon", "10")
+    pane.page.get_by_label("Price (% change)").fill("-150")
+    assert pane.run("Forecast") == (
+        "What if Price: the % change must be a number from -100 up, such as -10; found '-150'."
+    )
+    assert posts == []
+
+    pane.page.get_by_label("Price (% change)").fill("")  # an empty field is no change
     pane.run("Forecast")
 
     covariates = posts[0]["body"]["series"][0]["covariates"]

@@ -14,8 +14,8 @@ from .backtest import run_backtests, summarize
 from .openapi import openapi_document
 from .predictor import get_predictor
 from .problems import problem
-from .schemas import AnomaliesRequest, BacktestRequest, ForecastRequest, SeriesRequest
-from .series import check_joint, forecast_inputs, level_key, prepare_series, to_json
+from .schemas import LIMITS, AnomaliesRequest, BacktestRequest, ForecastRequest, SeriesRequest
+from .series import PreparedSeries, check_joint, forecast_inputs, level_key, prepare_series, to_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -28,16 +28,22 @@ def read_request(model: type[RequestModel]) -> RequestModel:
         raise UnsupportedMediaType(
             f"Send the body as JSON with Content-Type: application/json (got {request.mimetype or 'none'})."
         )
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(f"Send the JSON body in UTF-8 (the Content-Type says charset={charset}).")
     try:
         body = json.loads(request.get_data())
+    except RecursionError:
+        raise BadRequest("The body nests arrays or objects too deeply to be a request.") from None
     except ValueError as exc:
         raise BadRequest(f"The body is not valid JSON: {exc}") from None
-    limits = {
-        "max_series": current_app.config["MAX_SERIES"],
-        "max_horizon": current_app.config["MAX_HORIZON"],
-        "max_covariates": current_app.config["MAX_COVARIATES"],
-    }
+    limits = {name: current_app.config[name.upper()] for name in LIMITS}
     return model.model_validate(body, context=limits)
+
+
+def prepare(req: SeriesRequest, **kwargs) -> list[PreparedSeries]:
+    """``prepare_series`` with the configured limit on filled timelines."""
+    return prepare_series(req, max_filled_points=current_app.config["MAX_FILLED_POINTS"], **kwargs)
 
 
 @bp.get("/health")
@@ -59,7 +65,7 @@ def health() -> Response | dict:
 def forecast() -> dict:
     """Forecast every series ``horizon`` steps ahead, with the requested quantiles."""
     req = read_request(ForecastRequest)
-    prepared = prepare_series(req, horizon=req.horizon)
+    prepared = prepare(req, horizon=req.horizon)
     if req.joint:
         check_joint(prepared)
     predictor = get_predictor()
@@ -86,7 +92,7 @@ def forecast() -> dict:
 def anomalies() -> dict:
     """Score every point of every series against a forecast made only from the points before it."""
     req = read_request(AnomaliesRequest)
-    prepared = prepare_series(req, future_covariates=req.future_covariates)
+    prepared = prepare(req, future_covariates=req.future_covariates)
     predictor = get_predictor()
     results = detect(
         predictor,
@@ -104,7 +110,7 @@ def anomalies() -> dict:
 def backtest() -> dict:
     """Backtest the model on rolling windows of each series, against seasonal naive."""
     req = read_request(BacktestRequest)
-    prepared = prepare_series(req, future_covariates=req.future_covariates)
+    prepared = prepare(req, future_covariates=req.future_covariates)
     if req.joint:
         check_joint(prepared)
     predictor = get_predictor()

@@ -7,6 +7,8 @@ Every window of every series goes to the model in one batched call.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import metrics
@@ -187,7 +189,8 @@ def skill(model_mase: float | None, baseline_mase: float | None) -> float | None
     """1 - MASE_model / MASE_baseline; None when either is undefined or the baseline is perfect."""
     if model_mase is None or not baseline_mase:
         return None
-    return 1 - model_mase / baseline_mase
+    value = 1 - model_mase / baseline_mase
+    return value if math.isfinite(value) else None
 
 
 def summarize(results: list[dict]) -> dict:

@@ -1,7 +1,8 @@
 """Forecast accuracy metrics, defined as in the ``fev`` evaluation library.
 
 Each function scores one backtest window. ``y`` holds the actuals, NaN where missing; pairs with a NaN on
-either side are skipped. A metric that cannot be computed (no pairs left, a zero scale) is ``None``.
+either side are skipped. A metric that cannot be computed (no pairs left, a zero scale) or that overflows
+the float range (values near 1e300) is ``None``: answers are JSON, which has no NaN or Infinity.
 """
 
 from __future__ import annotations
@@ -9,9 +10,14 @@ from __future__ import annotations
 import numpy as np
 
 
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and np.isfinite(value) else None
+
+
 def _mean(values: np.ndarray) -> float | None:
     values = values[~np.isnan(values)]
-    return float(values.mean()) if values.size else None
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _finite(float(values.mean())) if values.size else None
 
 
 def mae(y: np.ndarray, y_hat: np.ndarray) -> float | None:
@@ -21,7 +27,8 @@ def mae(y: np.ndarray, y_hat: np.ndarray) -> float | None:
 
 def rmse(y: np.ndarray, y_hat: np.ndarray) -> float | None:
     """Root mean squared error: sqrt(mean (y - ŷ)²)."""
-    mse = _mean((y - y_hat) ** 2)
+    with np.errstate(over="ignore"):
+        mse = _mean((y - y_hat) ** 2)
     return None if mse is None else float(np.sqrt(mse))
 
 
@@ -49,7 +56,7 @@ def seasonal_scale(context: np.ndarray, seasonality: int) -> float | None:
 def mase(y: np.ndarray, y_hat: np.ndarray, scale: float | None) -> float | None:
     """Mean absolute scaled error: MAE / the context's seasonal-naive in-sample MAE."""
     error = mae(y, y_hat)
-    return None if error is None or scale is None else error / scale
+    return None if error is None or scale is None else _finite(error / scale)
 
 
 def wql(y: np.ndarray, quantiles: np.ndarray, levels: list[float]) -> float | None:
@@ -66,7 +73,7 @@ def wql(y: np.ndarray, quantiles: np.ndarray, levels: list[float]) -> float | No
             continue
         loss = 2 * np.abs((y[keep] - y_q[keep]) * ((y[keep] <= y_q[keep]) - q))
         losses.append(loss.mean() / scale)
-    return float(np.mean(losses)) if losses else None
+    return _finite(float(np.mean(losses))) if losses else None
 
 
 def coverage(y: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float | None:
@@ -80,4 +87,5 @@ def coverage(y: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float | Non
 def average(per_window: list[float | None]) -> float | None:
     """Mean over the windows that define the metric; None when none does."""
     defined = [value for value in per_window if value is not None]
-    return float(np.mean(defined)) if defined else None
+    with np.errstate(over="ignore"):
+        return _finite(float(np.mean(defined))) if defined else None

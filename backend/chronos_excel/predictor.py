@@ -63,6 +63,56 @@ def resolve_dtype(dtype: str, device: str) -> str:
     return dtype
 
 
+SAFE_MAGNITUDE = (1e-8, 1e12)  # float32 inside the model: keep each series' magnitude well within its range
+
+
+@dataclass(frozen=True)
+class QuantileGrid:
+    """The model's sorted quantiles, shape (rows, horizon, n_native_quantiles), in each row's safe units;
+    ``scale`` (rows,) turns them back into the row's own units (float64)."""
+
+    values: torch.Tensor
+    scale: np.ndarray
+
+
+def safe_scale(values: np.ndarray) -> float:
+    """A power of two that brings the largest magnitude of ``values`` near 1 when it lies outside
+    ``SAFE_MAGNITUDE`` (1 otherwise). Chronos-2 normalises each series itself, so dividing by it and
+    multiplying the forecast back changes nothing but the float32 range the model computes in."""
+    finite = np.abs(values[np.isfinite(values)])
+    largest = float(finite.max()) if finite.size else 0.0
+    if largest == 0.0 or SAFE_MAGNITUDE[0] <= largest <= SAFE_MAGNITUDE[1]:
+        return 1.0
+    return float(2.0 ** np.round(np.log2(largest)))
+
+
+def to_safe_range(item: ModelInput) -> tuple[ModelInput, np.ndarray]:
+    """Scale an input's targets (each row alone) and numeric covariates into the safe range; return the
+    scaled input and the scale of each target row, to multiply its forecast by."""
+    if not isinstance(item, dict):
+        target = np.asarray(item, dtype=np.float64)
+        rows = np.atleast_2d(target)
+        scales = np.array([safe_scale(row) for row in rows])
+        if (scales == 1.0).all():
+            return item, scales
+        return (rows / scales[:, None]).reshape(target.shape), scales
+    target, scales = to_safe_range(np.asarray(item["target"], dtype=np.float64))
+    scaled = {**item, "target": target}
+    for group in ("past_covariates", "future_covariates"):
+        if group in item:
+            scaled[group] = dict(item[group])
+    for name, past in item["past_covariates"].items():
+        if past.dtype == object:
+            continue
+        future = item.get("future_covariates", {}).get(name)
+        scale = safe_scale(past if future is None else np.concatenate([past, future]))
+        if scale != 1.0:
+            scaled["past_covariates"][name] = past / scale
+            if future is not None:
+                scaled["future_covariates"][name] = future / scale
+    return scaled, scales
+
+
 @dataclass
 class Predictor:
     """Holds the pipeline and its description; ``state`` is ``loading``, ``ready`` or ``failed``."""
@@ -167,7 +217,7 @@ class Predictor:
         *,
         cross_learning: bool = False,
         groups: list[int] | None = None,
-    ) -> torch.Tensor:
+    ) -> QuantileGrid:
         """Forecast every input ``horizon`` steps ahead in as few batched model calls as possible.
 
         Parameters
@@ -186,12 +236,13 @@ class Predictor:
 
         Returns
         -------
-        A float32 tensor of shape (n_target_rows, horizon, n_native_quantiles): one row per target, in
-        input order (a joint input gives n_targets rows), sorted ascending along the last axis so that no
-        two quantiles cross.
+        The grid of shape (n_target_rows, horizon, n_native_quantiles): one row per target, in input order
+        (a joint input gives n_targets rows), sorted ascending along the last axis so that no two
+        quantiles cross. Read it with ``median`` and ``levels``.
         """
         pipeline = self._ready()
         keep = pipeline.model_context_length
+        inputs, scales = zip(*(to_safe_range(item) for item in inputs), strict=True) if inputs else ((), ())
         calls: dict[tuple, list[int]] = {}
         for i, item in enumerate(inputs):
             group = groups[i] if cross_learning and groups is not None else 0
@@ -206,7 +257,7 @@ class Predictor:
                 for i, answer in zip(indices, answers, strict=True):
                     predictions[i] = answer
         grid = torch.cat(predictions, dim=0).transpose(1, 2)  # (rows, quantile, h) -> (rows, h, quantile)
-        return grid.sort(dim=-1).values
+        return QuantileGrid(grid.sort(dim=-1).values, np.concatenate(scales))
 
     @staticmethod
     def _as_library_input(item: ModelInput, keep: int) -> torch.Tensor | dict:
@@ -216,13 +267,14 @@ class Predictor:
             return item
         return torch.tensor(item[..., -keep:], dtype=torch.float32)
 
-    def levels(self, grid: torch.Tensor, levels: list[float]) -> np.ndarray:
+    def levels(self, grid: QuantileGrid, levels: list[float]) -> np.ndarray:
         """Interpolate quantile ``levels`` from a sorted grid: shape (n, horizon, len(levels))."""
-        return interpolate_quantiles(levels, self.quantiles, grid).numpy().astype(np.float64)
+        interpolated = interpolate_quantiles(levels, self.quantiles, grid.values).numpy().astype(np.float64)
+        return interpolated * grid.scale[:, None, None]
 
-    def median(self, grid: torch.Tensor) -> np.ndarray:
+    def median(self, grid: QuantileGrid) -> np.ndarray:
         """The 0.5 level of the sorted grid: shape (n, horizon)."""
-        return grid[..., self.quantiles.index(0.5)].numpy().astype(np.float64)
+        return grid.values[..., self.quantiles.index(0.5)].numpy().astype(np.float64) * grid.scale[:, None]
 
     def describe(self) -> dict:
         """``{"id", "device", "dtype"}`` for responses."""

@@ -46,8 +46,17 @@ def validation_problem(errors: list[dict[str, Any]]) -> Response:
 
 
 def pydantic_errors(exc: ValidationError) -> list[dict[str, Any]]:
-    """Pydantic's errors as ``{"loc", "msg"}`` pairs, without echoing the (possibly huge) input."""
-    return [{"loc": list(err["loc"]), "msg": err["msg"]} for err in exc.errors(include_url=False)]
+    """Pydantic's errors as ``{"loc", "msg"}`` pairs. A single offending value is quoted ("…, got 5000");
+    lists and objects (possibly huge) are not echoed."""
+    return [{"loc": list(err["loc"]), "msg": _with_found(err)} for err in exc.errors(include_url=False)]
+
+
+def _with_found(err: dict[str, Any]) -> str:
+    found = err.get("input")
+    if err["type"] == "missing" or "got " in err["msg"] or not isinstance(found, str | int | float | bool | None):
+        return err["msg"]
+    shown = json.dumps(found)
+    return f"{err['msg']}, got {shown if len(shown) <= 80 else shown[:77] + '...'}"
 
 
 def register_error_handlers(app: Flask) -> None:

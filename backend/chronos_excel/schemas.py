@@ -1,7 +1,8 @@
 """Pydantic models: the single source of truth for request validation and the OpenAPI document.
 
 Requests are validated with ``Model.model_validate(body, context=limits)`` where ``limits`` carries the
-configured ``max_series`` and ``max_horizon``. Response models document the answers; routes build plain
+configured ``max_series``, ``max_horizon``, ``max_covariates``, ``max_quantiles`` and
+``max_response_numbers``. Response models document the answers; routes build plain
 dicts on the hot path and the tests check those dicts against these models.
 """
 
@@ -18,16 +19,43 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
+from pydantic.functional_validators import BeforeValidator
 
+LIMITS = {
+    "max_series": 1000,
+    "max_horizon": 1024,
+    "max_covariates": 50,
+    "max_quantiles": 99,
+    "max_response_numbers": 5_000_000,
+}
+"""Defaults of the configurable limits (the app's MAX_* settings)."""
+LARGEST_VALUE = 1e300
+
+
+def limit(info: ValidationInfo, name: str) -> int:
+    """The configured limit ``name`` (from the validation context), else its default."""
+    return (info.context or {}).get(name, LIMITS[name])
+
+
+def _integral(value: object) -> object:
+    """JSON has one number type: 2.0 is the integer 2 (2.5, "2" and true are still not integers)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Integer = Annotated[int, BeforeValidator(_integral), Field(strict=True)]
 FiniteNumber = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Value = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-LARGEST_VALUE, le=LARGEST_VALUE)]
 Timestamp = Annotated[
     StrictStr | FiniteNumber,
     Field(description="An ISO-8601 date or date-time, or an Excel serial date number (days since 1899-12-30)."),
 ]
 QuantileLevel = Annotated[float, Field(strict=True, gt=0, lt=1)]
 CovariateName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
-CovariateValue = FiniteNumber | StrictBool | StrictStr | None
+CovariateValue = Value | StrictBool | StrictStr | None
 
 
 class Strict(BaseModel):
@@ -38,7 +66,11 @@ class Series(Strict):
     """One time series: its values, optionally its timestamps and a name."""
 
     name: str | None = Field(None, max_length=255, description='Defaults to "Series 1", "Series 2", …')
-    values: list[FiniteNumber | None] = Field(min_length=1, description="Numbers; null marks a missing value.")
+    values: list[Value | None] = Field(
+        min_length=1,
+        description="Numbers within ±1e300, at least one; null marks a missing value.",
+        json_schema_extra={"contains": {"type": "number"}},
+    )
     timestamps: list[Timestamp] | None = Field(
         None, description="One per value, all ISO strings or all Excel serial numbers."
     )
@@ -56,9 +88,9 @@ class Series(Strict):
     @field_validator("covariates")
     @classmethod
     def _at_most_max_covariates(cls, covariates: dict | None, info: ValidationInfo) -> dict | None:
-        limit = (info.context or {}).get("max_covariates", 50)
-        if covariates is not None and len(covariates) > limit:
-            raise ValueError(f"at most {limit} covariates per series, got {len(covariates)}")
+        most = limit(info, "max_covariates")
+        if covariates is not None and len(covariates) > most:
+            raise ValueError(f"at most {most} covariates per series, got {len(covariates)}")
         return covariates
 
 
@@ -80,9 +112,9 @@ class SeriesRequest(Strict):
     @field_validator("series")
     @classmethod
     def _at_most_max_series(cls, series: list[Series], info: ValidationInfo) -> list[Series]:
-        limit = (info.context or {}).get("max_series", 1000)
-        if len(series) > limit:
-            raise ValueError(f"at most {limit} series per request, got {len(series)}")
+        most = limit(info, "max_series")
+        if len(series) > most:
+            raise ValueError(f"at most {most} series per request, got {len(series)}")
         return series
 
 
@@ -103,23 +135,49 @@ FUTURE_COVARIATES = (
 
 
 def _check_horizon(horizon: int, info: ValidationInfo) -> int:
-    limit = (info.context or {}).get("max_horizon", 1024)
-    if horizon > limit:
-        raise ValueError(f"horizon must be at most {limit}, got {horizon}")
+    most = limit(info, "max_horizon")
+    if horizon > most:
+        raise ValueError(f"horizon must be at most {most}, got {horizon}")
     return horizon
+
+
+def _check_levels(levels: list[float], info: ValidationInfo) -> list[float]:
+    most = limit(info, "max_quantiles")
+    if len(levels) > most:
+        raise ValueError(f"at most {most} quantile levels, got {len(levels)}")
+    repeated = sorted({q for q in levels if levels.count(q) > 1})
+    if repeated:
+        raise ValueError(f"quantile levels must be distinct, got {', '.join(str(q) for q in repeated)} more than once")
+    return levels
+
+
+def _check_answer_size(numbers: int, formula: str, info: ValidationInfo) -> None:
+    most = limit(info, "max_response_numbers")
+    if numbers > most:
+        raise ValueError(
+            f"the answer would hold {numbers:,} numbers ({formula}); at most {most:,}: "
+            "ask for fewer series, a shorter horizon or fewer quantile levels"
+        )
 
 
 class ForecastRequest(SeriesRequest):
     """``POST /api/v1/forecast``."""
 
-    horizon: int = Field(strict=True, ge=1, description="Steps to forecast, 1 to max_horizon (default 1024).")
+    horizon: Integer = Field(ge=1, description="Steps to forecast, 1 to max_horizon (default 1024).")
     quantile_levels: list[QuantileLevel] = Field(
-        default=[0.1, 0.5, 0.9], min_length=1, description="Any levels in (0, 1)."
+        default=[0.1, 0.5, 0.9], min_length=1, description="Distinct levels in (0, 1), at most max_quantiles (99)."
     )
     joint: bool = Field(False, strict=True, description=JOINT)
     cross_learning: bool = Field(False, strict=True, description=CROSS_LEARNING)
 
     _horizon_limit = field_validator("horizon")(_check_horizon)
+    _levels_limit = field_validator("quantile_levels")(_check_levels)
+
+    @model_validator(mode="after")
+    def _answer_size(self, info: ValidationInfo) -> ForecastRequest:
+        numbers = len(self.series) * self.horizon * (len(self.quantile_levels) + 1)
+        _check_answer_size(numbers, "series × horizon × (quantile levels + 1)", info)
+        return self
 
 
 class AnomaliesRequest(SeriesRequest):
@@ -127,27 +185,36 @@ class AnomaliesRequest(SeriesRequest):
 
     future_covariates: list[StrictStr] = Field(default=[], description=FUTURE_COVARIATES)
 
-    level: float = Field(0.95, strict=False, gt=0, le=0.98, description="Central interval coverage of the band.")
-    min_context: int = Field(32, strict=True, ge=1, description="Points before the first scored one (nulls count).")
-    last: int | None = Field(None, strict=True, ge=1, description="Score only the last N points.")
+    level: float = Field(0.95, strict=True, gt=0, le=0.98, description="Central interval coverage of the band.")
+    min_context: Integer = Field(32, ge=1, description="Points before the first scored one (nulls count).")
+    last: Integer | None = Field(None, ge=1, description="Score only the last N points.")
 
 
 class BacktestRequest(SeriesRequest):
     """``POST /api/v1/backtest``."""
 
-    horizon: int = Field(strict=True, ge=1, description="Steps each window forecasts.")
-    windows: int = Field(3, strict=True, ge=1, le=100, description="Rolling windows; the last ends at the last point.")
-    step: int | None = Field(None, strict=True, ge=1, description="Points between window cutoffs; default horizon.")
-    quantile_levels: list[QuantileLevel] = Field(default=[0.1, 0.5, 0.9], min_length=1)
-    level: float = Field(0.8, gt=0, lt=1, description="Interval whose coverage is measured.")
-    seasonality: int | None = Field(
-        None, strict=True, ge=1, description="For MASE and the baseline; default from the frequency (12 monthly, …)."
+    horizon: Integer = Field(ge=1, description="Steps each window forecasts, 1 to max_horizon (default 1024).")
+    windows: Integer = Field(3, ge=1, le=100, description="Rolling windows; the last ends at the last point.")
+    step: Integer | None = Field(None, ge=1, description="Points between window cutoffs; default horizon.")
+    quantile_levels: list[QuantileLevel] = Field(
+        default=[0.1, 0.5, 0.9], min_length=1, description="Distinct levels in (0, 1), at most max_quantiles (99)."
+    )
+    level: float = Field(0.8, strict=True, gt=0, lt=1, description="Interval whose coverage is measured.")
+    seasonality: Integer | None = Field(
+        None, ge=1, description="For MASE and the baseline; default from the frequency (12 monthly, …)."
     )
     future_covariates: list[StrictStr] = Field(default=[], description=FUTURE_COVARIATES)
     joint: bool = Field(False, strict=True, description=JOINT)
     cross_learning: bool = Field(False, strict=True, description=CROSS_LEARNING)
 
     _horizon_limit = field_validator("horizon")(_check_horizon)
+    _levels_limit = field_validator("quantile_levels")(_check_levels)
+
+    @model_validator(mode="after")
+    def _answer_size(self, info: ValidationInfo) -> BacktestRequest:
+        numbers = len(self.series) * self.windows * self.horizon * (len(self.quantile_levels) + 3)
+        _check_answer_size(numbers, "series × windows × horizon × (quantile levels + 3)", info)
+        return self
 
 
 class ModelInfo(BaseModel):

@@ -9,7 +9,7 @@ import numpy as np
 from .covariates import Covariate, ModelInput, same_covariates, split_lengths, window_input
 from .problems import InputError
 from .schemas import SeriesRequest
-from .timeaxis import Timeline, build_timeline
+from .timeaxis import MAX_FILLED_POINTS, Timeline, build_timeline, check_horizon
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,10 @@ class PreparedSeries:
 
 
 def prepare_series(
-    request: SeriesRequest, horizon: int | None = None, future_covariates: list[str] | None = None
+    request: SeriesRequest,
+    horizon: int | None = None,
+    future_covariates: list[str] | None = None,
+    max_filled_points: int = MAX_FILLED_POINTS,
 ) -> list[PreparedSeries]:
     """Name each series, parse its timeline and covariates, and check it has at least one number.
 
@@ -56,11 +59,14 @@ def prepare_series(
                 fill_missing=request.fill_missing,
                 aggregate=request.aggregate,
                 columns=history,
+                max_filled_points=max_filled_points,
             )
             if key is not None:
                 shared[key] = timeline
         if np.isnan(values).all():
             raise InputError(("series", i, "values"), "has no numbers: every value is null")
+        if horizon is not None and (key is None or not any(p.timeline is timeline for p in prepared)):
+            check_horizon(timeline, horizon)
         covariates = [
             Covariate(
                 name,

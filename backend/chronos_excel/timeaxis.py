@@ -14,8 +14,9 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from pandas.errors import OutOfBoundsDatetime
 from pandas.tseries.frequencies import to_offset
-from pandas.tseries.offsets import BaseOffset
+from pandas.tseries.offsets import BaseOffset, Tick
 
 from .problems import InputError
 
@@ -24,8 +25,17 @@ Representation = Literal["date", "datetime", "excel", "steps"]
 Aggregate = Literal["mean", "sum", "min", "max", "median", "last"]
 
 EXCEL_EPOCH = np.datetime64("1899-12-30T00:00:00", "ms")
+# Excel counts a 29 February 1900 that never was (serial 60): serials 1-59 are one day earlier than the
+# epoch above says, and 1900-01-01 .. 1900-02-28 are written that way back.
+EXCEL_FAKE_LEAP_DAY = 60
+EXCEL_MARCH_1900 = np.datetime64("1900-03-01T00:00:00", "ms")
 MS_PER_DAY = 86_400_000
-MAX_FILLED_POINTS = 1_000_000
+NS_PER_SECOND = 1_000_000_000
+MAX_FILLED_POINTS = 100_000
+MAX_STEP = pd.Timedelta(days=36_525)  # a frequency's step: from 1 second to 100 years
+FIRST_DATE, LAST_DATE = pd.Timestamp("1677-09-22"), pd.Timestamp("2262-04-11")
+MAX_EXCEL_SERIAL = (LAST_DATE - pd.Timestamp("1899-12-30")).days
+DATE_RANGE = f"{FIRST_DATE:%Y-%m-%d} to {LAST_DATE:%Y-%m-%d}"
 _DAY = 86_400
 _MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 _WEEKDAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
@@ -64,8 +74,9 @@ class Timeline:
             return None
         if self.representation == "excel":
             naive = stamps.tz_localize(None) if stamps.tz is not None else stamps
-            ms = naive.values.astype("datetime64[ms]") - EXCEL_EPOCH
-            return (ms.astype(np.int64) / MS_PER_DAY).tolist()
+            moments = naive.values.astype("datetime64[ms]")
+            serials = (moments - EXCEL_EPOCH).astype(np.int64) / MS_PER_DAY
+            return np.where(moments < EXCEL_MARCH_1900, serials - 1, serials).tolist()
         if self.representation == "date":
             return stamps.strftime("%Y-%m-%d").tolist()
         if stamps.tz is None:
@@ -74,16 +85,30 @@ class Timeline:
 
 
 def parse_frequency(alias: str, loc: Loc = ("frequency",)) -> BaseOffset:
-    """Parse a pandas offset alias (``"D"``, ``"MS"``, ``"W-SUN"``, ``"15min"`` …)."""
+    """Parse a pandas offset alias (``"D"``, ``"MS"``, ``"W-SUN"``, ``"15min"`` …) whose step moves
+    forward by 1 second to 100 years."""
     try:
-        return to_offset(alias)
+        offset = to_offset(alias)
     except (ValueError, TypeError) as exc:
         raise InputError(loc, f"{alias!r} is not a pandas frequency alias ({exc})") from None
+    if offset.n <= 0:
+        raise InputError(loc, f"{alias!r} does not move forward in time: the multiple must be 1 or more")
+    reference = pd.Timestamp("2000-01-01")
+    try:
+        step = (reference + offset) - reference
+    except (OverflowError, ValueError):
+        step = MAX_STEP * 2
+    if step < pd.Timedelta(seconds=1) or step > MAX_STEP:
+        raise InputError(loc, f"{alias!r} is a step of {step}; a frequency must be from 1 second to 100 years")
+    return offset
 
 
 def excel_serials_to_datetimes(serials: Sequence[float]) -> pd.DatetimeIndex:
-    """Convert Excel serial date numbers (days since 1899-12-30) to timestamps, to the millisecond."""
-    ms = np.rint(np.asarray(serials, dtype=np.float64) * MS_PER_DAY).astype(np.int64)
+    """Convert Excel serial date numbers to timestamps, to the millisecond, as Excel reads them: 1 is
+    1900-01-01, 59 is 1900-02-28, 61 is 1900-03-01 (60, Excel's 29 February 1900, must be excluded first)."""
+    days = np.asarray(serials, dtype=np.float64)
+    days = np.where(days < EXCEL_FAKE_LEAP_DAY, days + 1, days)
+    ms = np.rint(days * MS_PER_DAY).astype(np.int64)
     return pd.DatetimeIndex(EXCEL_EPOCH + ms.astype("timedelta64[ms]")).as_unit("ns")
 
 
@@ -97,28 +122,48 @@ def parse_timestamps(raw: Sequence[str | float], loc: Loc) -> tuple[pd.DatetimeI
         raise InputError((*loc, j), f"{raw[j]!r} mixes kinds: the first timestamp makes this series use {expected}")
     if not all(is_text):
         serials = np.asarray(raw, dtype=np.float64)
-        bad = np.flatnonzero((serials < 1) | (serials > 2_958_465))  # 1900-01-01 .. 9999-12-31
+        bad = np.flatnonzero((serials < 1) | (serials >= MAX_EXCEL_SERIAL + 1))
         if bad.size:
             j = int(bad[0])
-            raise InputError((*loc, j), f"{raw[j]!r} is not an Excel date number (1 to 2958465)")
+            raise InputError(
+                (*loc, j),
+                f"{raw[j]!r} is not an Excel date number this server can represent "
+                f"(1 to {MAX_EXCEL_SERIAL}: 1900-01-01 to {LAST_DATE:%Y-%m-%d})",
+            )
+        leap = np.flatnonzero((serials >= EXCEL_FAKE_LEAP_DAY) & (serials < EXCEL_FAKE_LEAP_DAY + 1))
+        if leap.size:
+            j = int(leap[0])
+            raise InputError((*loc, j), f"{raw[j]!r} is Excel's 29 February 1900, a day that did not exist")
         return excel_serials_to_datetimes(serials), "excel"
     try:
         index = pd.DatetimeIndex(pd.to_datetime(list(raw), format="ISO8601"))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         j = _first_unparseable(raw)
         if j is None:  # each parses alone, so they disagree: mixed UTC offsets
             raise InputError(loc, f"timestamps must share one UTC offset ({exc})") from None
+        if isinstance(_parse_one(raw[j]), OutOfBoundsDatetime):
+            raise InputError((*loc, j), f"{raw[j]!r} is outside the dates this server handles ({DATE_RANGE})") from None
         raise InputError((*loc, j), f"{raw[j]!r} is not an ISO-8601 date or date-time") from None
+    naive = index.tz_localize(None) if index.tz is not None else index
+    outside = np.flatnonzero((naive < FIRST_DATE) | (naive >= LAST_DATE + pd.Timedelta(days=1)))
+    if outside.size:
+        j = int(outside[0])
+        raise InputError((*loc, j), f"{raw[j]!r} is outside the dates this server handles ({DATE_RANGE})")
     joined = "".join(raw)
     date_only = not ("T" in joined or " " in joined or ":" in joined)
     return index.as_unit("ns"), "date" if date_only else "datetime"
 
 
+def _parse_one(item: str) -> pd.Timestamp | Exception:
+    try:
+        return pd.to_datetime(item, format="ISO8601")
+    except (ValueError, TypeError, OverflowError) as exc:
+        return exc
+
+
 def _first_unparseable(raw: Sequence[str]) -> int | None:
     for j, item in enumerate(raw):
-        try:
-            pd.to_datetime(item, format="ISO8601")
-        except (ValueError, TypeError):
+        if isinstance(_parse_one(item), Exception):
             return j
     return None
 
@@ -135,8 +180,11 @@ def infer_frequency(index: pd.DatetimeIndex) -> BaseOffset | None:
         ordered = index.sort_values().unique()
     if len(ordered) < 2:
         return None
-    steps = np.diff(ordered.asi8) // 1_000_000_000
+    steps_ns = np.diff(ordered.asi8)
     # The smallest step is the frequency's: gaps only ever make steps longer.
+    if steps_ns.min() % NS_PER_SECOND:  # spacing below (or not a multiple of) one second
+        return None
+    steps = steps_ns // NS_PER_SECOND
     typical = int(steps.min())
     if typical < _DAY:
         if typical % 3600 == 0:
@@ -172,6 +220,25 @@ def infer_frequency(index: pd.DatetimeIndex) -> BaseOffset | None:
     return to_offset(f"YS-{_MONTHS[first_month - 1]}" if kind == "start" else f"YE-{_MONTHS[first_month - 1]}")
 
 
+def _not_inferred(index: pd.DatetimeIndex, raw: Sequence, loc: Loc) -> InputError:
+    """Why no frequency fits, located at the timestamp that shows it when one does."""
+    hint = "pass `frequency` (a pandas alias such as 'D', 'B', 'W-SUN', 'MS', 'ME', 'QS', 'YS', 'h', '15min')"
+    if len(index) > 1 and (index == index[0]).all():
+        return InputError((*loc, 1), f"{raw[1]!r}: every timestamp is the same, so there is no timeline to continue")
+    order = np.argsort(index.asi8, kind="stable")
+    gaps = np.diff(index.asi8[order])
+    close = np.flatnonzero((gaps > 0) & (gaps % NS_PER_SECOND != 0))
+    if close.size:
+        k = int(close[np.argmin(gaps[close])])
+        j, before = int(order[k + 1]), int(order[k])
+        spacing = pd.Timedelta(int(gaps[k]), "ns")
+        return InputError(
+            (*loc, j),
+            f"{raw[j]!r} is {spacing} after {raw[before]!r}: timelines are inferred in whole seconds or longer",
+        )
+    return InputError(loc, f"cannot infer a frequency from these timestamps; {hint}")
+
+
 def _month_step(typical_seconds: int) -> int | None:
     days = typical_seconds / _DAY
     if 28 <= days <= 31:
@@ -193,6 +260,7 @@ def build_timeline(
     fill_missing: bool = False,
     aggregate: Aggregate | None = None,
     columns: dict[str, np.ndarray] | None = None,
+    max_filled_points: int = MAX_FILLED_POINTS,
 ) -> tuple[np.ndarray, Timeline, dict[str, np.ndarray]]:
     """Give a series its regular timeline, returning its (possibly repaired) values, the timeline and
     its (repaired alike) extra ``columns``.
@@ -214,8 +282,8 @@ def build_timeline(
         first, representation = parse_timestamps([start], ("start",))
         if not offset.is_on_offset(first[0]):
             raise InputError(("start",), f"{start!r} is not on the {offset.freqstr} timeline")
-        index = pd.date_range(first[0], periods=len(values), freq=offset)
-        return values, Timeline(index, offset, representation), columns
+        index = _date_range(first[0], len(values), offset, ("start",))
+        return values, Timeline(index, offset, _with_time(representation, offset)), columns
 
     stamps_loc = (*loc, "timestamps")
     if len(timestamps) != len(values):
@@ -224,19 +292,37 @@ def build_timeline(
     if offset is None:
         offset = infer_frequency(index)
         if offset is None:
-            raise InputError(
-                stamps_loc,
-                "cannot infer a frequency from these timestamps; pass `frequency` "
-                "(a pandas alias such as 'D', 'B', 'W-SUN', 'MS', 'ME', 'QS', 'YS', 'h', '15min')",
-            )
+            raise _not_inferred(index, timestamps, stamps_loc)
     positions = np.arange(len(index))
     if aggregate is not None:
         index, values, positions, columns = _combine_duplicates(index, values, aggregate, columns)
     if fill_missing:
-        index, values, columns = _fill_gaps(index, values, positions, offset, timestamps, stamps_loc, columns)
+        index, values, columns = _fill_gaps(
+            index, values, positions, offset, timestamps, stamps_loc, columns, max_filled_points
+        )
     else:
         _check_regular(index, positions, offset, timestamps, stamps_loc)
-    return values, Timeline(pd.DatetimeIndex(index, freq=None), offset, representation), columns
+    return values, Timeline(pd.DatetimeIndex(index, freq=None), offset, _with_time(representation, offset)), columns
+
+
+def _with_time(representation: Representation, offset: BaseOffset) -> Representation:
+    """Date-only input on a sub-daily frequency is written back with its time of day."""
+    if representation == "date" and isinstance(offset, Tick) and offset.nanos < _DAY * NS_PER_SECOND:
+        return "datetime"
+    return representation
+
+
+def _date_range(first: pd.Timestamp, periods: int, offset: BaseOffset, loc: Loc) -> pd.DatetimeIndex:
+    try:
+        return pd.date_range(first, periods=periods, freq=offset)
+    except (OutOfBoundsDatetime, OverflowError):
+        raise InputError(loc, f"{periods} steps of {offset.freqstr} go past {LAST_DATE:%Y-%m-%d}") from None
+
+
+def check_horizon(timeline: Timeline, horizon: int) -> None:
+    """A forecast's last timestamp must be a date this server can represent."""
+    if timeline.index is not None and timeline.frequency is not None:
+        _date_range(timeline.index[-1], horizon + 1, timeline.frequency, ("horizon",))
 
 
 def _combine_duplicates(
@@ -298,6 +384,7 @@ def _fill_gaps(
     raw: Sequence,
     loc: Loc,
     columns: dict[str, np.ndarray],
+    max_points: int,
 ) -> tuple[pd.DatetimeIndex, np.ndarray, dict[str, np.ndarray]]:
     backwards = np.flatnonzero(np.diff(index.asi8) <= 0)
     if backwards.size:
@@ -307,9 +394,17 @@ def _fill_gaps(
         raise InputError((*loc, j), f'{raw[j]!r} {what}; set "aggregate" to combine or sort the data by date')
     if not offset.is_on_offset(index[0]):
         raise InputError((*loc, int(positions[0])), f"{raw[positions[0]]!r} is not on the {offset.freqstr} timeline")
+    reference = pd.Timestamp("2000-01-01")
+    shortest_step = min(((reference + k * offset) - (reference + (k - 1) * offset)) for k in range(1, 13))
+    estimate = (index[-1] - index[0]) // shortest_step + 1
+    if estimate > max_points:
+        j = int(positions[-1])
+        raise InputError(
+            (*loc, j),
+            f"filling the gaps from {raw[positions[0]]!r} to {raw[j]!r} at frequency {offset.freqstr} would make "
+            f"about {estimate:,} points; at most {max_points:,} per series",
+        )
     full = pd.date_range(index[0], index[-1], freq=offset)
-    if len(full) > MAX_FILLED_POINTS:
-        raise InputError(loc, f"filling the gaps would create {len(full)} points (at most {MAX_FILLED_POINTS})")
     slots = full.get_indexer(index)
     off_grid = np.flatnonzero(slots < 0)
     if off_grid.size:

@@ -3,55 +3,31 @@
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from importlib.resources import files
+from pathlib import PurePosixPath
 from typing import Any
 
 from flask import Flask, Response, g, redirect, request, send_from_directory
-from flask_cors import CORS
+from werkzeug.exceptions import NotFound
 
-from . import predictor
+from . import predictor, security
 from .api import bp as api_bp
 from .problems import register_error_handlers
+from .settings import DEFAULTS, SettingsError, settings_from_env
+
+__all__ = ["DEFAULTS", "SettingsError", "create_app", "settings_from_env"]
 
 log = logging.getLogger(__name__)
 
-# Every setting, its default, and the environment variable (CHRONOS_<NAME>) that overrides it.
-DEFAULTS: dict[str, Any] = {
-    "MODEL": predictor.DEFAULT_MODEL,
-    "DEVICE": "auto",
-    "DTYPE": "auto",
-    "BATCH_SIZE": 256,
-    "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
-    "MAX_SERIES": 1000,
-    "MAX_HORIZON": 1024,
-    "MAX_COVARIATES": 50,
-    "ANOMALY_BLOCK": 16,
-    "ANOMALY_CONTEXT": 256,
-    "LOAD_IN_BACKGROUND": False,
-    "CORS_ORIGINS": "*",
-}
-
-
-def settings_from_env(environ: os._Environ | dict = os.environ) -> dict[str, Any]:
-    """Read ``CHRONOS_<SETTING>`` variables, typed like their defaults."""
-    found: dict[str, Any] = {}
-    for name, default in DEFAULTS.items():
-        raw = environ.get(f"CHRONOS_{name}")
-        if raw is None:
-            continue
-        if isinstance(default, bool):
-            found[name] = raw.strip().lower() in ("1", "true", "yes", "on")
-        elif isinstance(default, int):
-            found[name] = int(raw)
-        else:
-            found[name] = raw
-    return found
+PANE_FILE_TYPES = {".html", ".js", ".css", ".png", ".svg", ".json", ".xml"}
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Create the app: defaults, then ``CHRONOS_*`` environment variables, then ``test_config``."""
+    """Create the app: defaults, then ``CHRONOS_*`` environment variables, then ``test_config``.
+
+    Raises ``SettingsError`` naming a ``CHRONOS_*`` variable whose value is not allowed.
+    """
     app = Flask(__name__, static_folder=None)
     app.config.from_mapping(DEFAULTS)
     app.config.update(settings_from_env())
@@ -60,7 +36,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # keep series and quantile keys in the order they were asked for
     register_error_handlers(app)
     app.register_blueprint(api_bp)
-    CORS(app, resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}}, expose_headers=["X-Request-ID"])
     addin_dir = str(files("chronos_excel.addin"))
 
     @app.before_request
@@ -72,9 +47,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         return response
 
+    security.init_app(app)  # after the request id is set: a 401 carries one too
+
     @app.get("/addin/<path:filename>")
     def addin(filename: str) -> Response:
-        """The Excel task pane's files."""
+        """The Excel task pane's files (its own file types only: no Python source)."""
+        if PurePosixPath(filename).suffix.lower() not in PANE_FILE_TYPES:
+            raise NotFound(f"/addin/{filename} is not a file of the task pane.")
         response = send_from_directory(addin_dir, filename)
         response.headers["Cache-Control"] = "no-cache"  # Office's webview otherwise keeps stale pane files
         return response

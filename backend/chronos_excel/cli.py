@@ -18,6 +18,8 @@ def _model_settings(args: argparse.Namespace) -> dict:
     for name in ("model", "device", "dtype"):
         if getattr(args, name) is not None:
             settings[name.upper()] = getattr(args, name)
+    if args.api_key:
+        settings["API_KEYS"] = ",".join(args.api_key)
     return settings
 
 
@@ -40,7 +42,12 @@ def _tls_files(args: argparse.Namespace) -> tuple[str, str] | None:
 def serve(args: argparse.Namespace) -> None:
     """Start a production server: gunicorn (one process, threads) on POSIX, cheroot on Windows."""
     from .app import create_app
+    from .settings import SettingsError, settings_from_env
 
+    try:  # check every CHRONOS_* value before a server starts: a bad one stops here, named
+        settings_from_env()
+    except SettingsError as exc:
+        sys.exit(f"chronos-excel serve: {exc}")
     tls = _tls_files(args)
     server = args.server or ("cheroot" if os.name == "nt" else "gunicorn")
     scheme = "https" if tls else "http"
@@ -138,6 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--key", help="TLS private key file (PEM)")
     run.add_argument("--threads", type=int, default=8, help="concurrent requests (default 8)")
     run.add_argument("--server", choices=["gunicorn", "cheroot"], help="default: gunicorn, cheroot on Windows")
+    run.add_argument(
+        "--api-key",
+        action="append",
+        help="require this API key (Authorization: Bearer <key>); repeat for several (env CHRONOS_API_KEYS)",
+    )
     run.set_defaults(func=serve)
 
     manifest = commands.add_parser("manifest", help="write manifest.xml for a server URL")

@@ -132,7 +132,7 @@ def backtest() -> dict:
 @bp.get("/openapi.json")
 def openapi() -> dict:
     """The OpenAPI 3.1 document, generated from the request and response models."""
-    return openapi_document(__version__)
+    return openapi_document(__version__, {name: current_app.config[name.upper()] for name in LIMITS})
 
 
 @bp.get("/docs")

@@ -47,6 +47,32 @@ def _integral(value: object) -> object:
 
 
 Integer = Annotated[int, BeforeValidator(_integral), Field(strict=True)]
+PositiveInteger = Annotated[int, BeforeValidator(_integral), Field(strict=True, ge=1)]
+
+# What the OpenAPI document says of timestamps and frequencies. Validation is done in ``timeaxis`` (with
+# messages that locate the point); these patterns describe the same inputs to generators and readers.
+_YEAR = r"(1(6[89]\d|[7-9]\d\d)|2([01]\d\d|2[0-5]\d|26[01]))"  # 1680 .. 2261
+ISO_PATTERN = (
+    rf"^{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+    r"([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?(Z|[+-]([01]\d|2[0-3]):?[0-5]\d)?)?$"
+)
+_MONTHS = "(-(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC))?"
+FREQUENCY_PATTERN = (
+    r"^(([1-9]\d{0,6})?s|([1-9]\d{0,5})?min|([1-9]\d{0,4})?h|([1-9]\d{0,3})?[DB]"
+    r"|([1-9]\d{0,2})?W(-(MON|TUE|WED|THU|FRI|SAT|SUN))?|([1-9]\d{0,2})?(MS|ME)"
+    rf"|([1-9]\d?)?(QS|QE){_MONTHS}|([1-9]\d?)?(YS|YE){_MONTHS})$"
+)
+EXCEL_SERIAL_SCHEMA = {"minimum": 1, "maximum": 132320.99999, "not": {"minimum": 60, "exclusiveMaximum": 61}}
+TimestampIn = Annotated[
+    Annotated[StrictStr, Field(json_schema_extra={"pattern": ISO_PATTERN})]
+    | Annotated[float, Field(strict=True, allow_inf_nan=False, json_schema_extra=EXCEL_SERIAL_SCHEMA)],
+    Field(
+        description=(
+            "An ISO-8601 date or date-time (1677-09-22 to 2262-04-11), or an Excel serial date number "
+            "(1 = 1900-01-01; 60, Excel's 29 February 1900, does not exist)."
+        )
+    ),
+]
 FiniteNumber = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Value = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-LARGEST_VALUE, le=LARGEST_VALUE)]
 Timestamp = Annotated[
@@ -71,7 +97,7 @@ class Series(Strict):
         description="Numbers within ±1e300, at least one; null marks a missing value.",
         json_schema_extra={"contains": {"type": "number"}},
     )
-    timestamps: list[Timestamp] | None = Field(
+    timestamps: list[TimestampIn] | None = Field(
         None, description="One per value, all ISO strings or all Excel serial numbers."
     )
     covariates: dict[CovariateName, list[CovariateValue]] | None = Field(
@@ -98,10 +124,10 @@ class SeriesRequest(Strict):
     """Fields shared by every endpoint that takes series."""
 
     series: list[Series] = Field(min_length=1, description="1 to max_series (default 1000) series.")
-    frequency: str | None = Field(
+    frequency: Annotated[str, Field(json_schema_extra={"pattern": FREQUENCY_PATTERN})] | None = Field(
         None, description="A pandas offset alias (e.g. 'D', 'B', 'W-SUN', 'MS', 'ME', 'h'); inferred when omitted."
     )
-    start: Timestamp | None = Field(
+    start: TimestampIn | None = Field(
         None, description="Timeline start for series without timestamps (needs `frequency`)."
     )
     fill_missing: bool = Field(False, description="Insert missing timeline steps as nulls instead of failing.")
@@ -187,7 +213,7 @@ class AnomaliesRequest(SeriesRequest):
 
     level: float = Field(0.95, strict=True, gt=0, le=0.98, description="Central interval coverage of the band.")
     min_context: Integer = Field(32, ge=1, description="Points before the first scored one (nulls count).")
-    last: Integer | None = Field(None, ge=1, description="Score only the last N points.")
+    last: PositiveInteger | None = Field(None, description="Score only the last N points.")
 
 
 class BacktestRequest(SeriesRequest):
@@ -195,13 +221,13 @@ class BacktestRequest(SeriesRequest):
 
     horizon: Integer = Field(ge=1, description="Steps each window forecasts, 1 to max_horizon (default 1024).")
     windows: Integer = Field(3, ge=1, le=100, description="Rolling windows; the last ends at the last point.")
-    step: Integer | None = Field(None, ge=1, description="Points between window cutoffs; default horizon.")
+    step: PositiveInteger | None = Field(None, description="Points between window cutoffs; default horizon.")
     quantile_levels: list[QuantileLevel] = Field(
         default=[0.1, 0.5, 0.9], min_length=1, description="Distinct levels in (0, 1), at most max_quantiles (99)."
     )
     level: float = Field(0.8, strict=True, gt=0, lt=1, description="Interval whose coverage is measured.")
-    seasonality: Integer | None = Field(
-        None, ge=1, description="For MASE and the baseline; default from the frequency (12 monthly, …)."
+    seasonality: PositiveInteger | None = Field(
+        None, description="For MASE and the baseline; default from the frequency (12 monthly, …)."
     )
     future_covariates: list[StrictStr] = Field(default=[], description=FUTURE_COVARIATES)
     joint: bool = Field(False, strict=True, description=JOINT)

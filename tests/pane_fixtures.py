@@ -1,6 +1,9 @@
 """Browser fixtures for the task pane tests: Debian's Chromium driven by Playwright, the real pane served by
 the real app (``live_server``), with Excel and office.js faked (``tests/fake_excel.js``).
 
+Every page runs under the Content-Security-Policy the app sends, and a test fails on any violation of it
+(``watch_csp`` in ``tests/pane_helpers.py`` says how the harness stays inside the policy).
+
 Test modules load them with ``pytest_plugins = ["tests.pane_fixtures"]``."""
 
 from __future__ import annotations
@@ -9,16 +12,12 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.pane_helpers import Pane, open_pane
+from tests.pane_helpers import Pane, office_context, open_pane, watch_csp
 
-HERE = Path(__file__).resolve().parent
-FAKE_EXCEL = HERE / "fake_excel.js"
-OFFICE_JS = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -46,6 +45,7 @@ def js(browser: Browser, live_server: str) -> Iterator[Callable[..., Any]]:
     """Call an exported function of an addin/ module: js("dates.js", "detectFrequency", serials)."""
     context = browser.new_context()
     page = context.new_page()
+    violations = watch_csp(context, page)
     page.goto(f"{live_server}/addin/help.html")  # same origin as the modules; loads none of the pane
 
     def call(module: str, function: str, *args: Any) -> Any:
@@ -55,29 +55,22 @@ def js(browser: Browser, live_server: str) -> Iterator[Callable[..., Any]]:
 
     yield call
     context.close()
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 @pytest.fixture
 def pane_page(browser: Browser, live_server: str) -> Iterator[Page]:
-    """A fresh page (not yet opened) with office.js routed to an empty script and the fake Excel injected."""
-    context = browser.new_context(viewport={"width": 360, "height": 820})
-
-    def network(route: Route) -> None:
-        if route.request.url == OFFICE_JS:
-            route.fulfill(status=200, content_type="text/javascript", body="")
-        elif urlsplit(route.request.url).hostname == "127.0.0.1":  # the live server, or a test's own
-            route.continue_()
-        else:
-            route.abort()
-
-    context.route("**/*", network)
-    context.add_init_script(path=str(FAKE_EXCEL))
+    """A fresh page (not yet opened) with office.js routed to an empty script and the fake Excel injected;
+    the test fails on an uncaught error or a Content-Security-Policy violation."""
+    context = office_context(browser, viewport={"width": 360, "height": 820})
     page = context.new_page()
+    violations = watch_csp(context, page)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
     context.close()
     assert not errors, f"uncaught errors in the pane: {errors}"
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The task pane as a test sees it (``Pane``), and small builders for worksheet data."""
+"""The task pane as a test sees it (``Pane``), the browser context it runs in, and small builders for
+worksheet data."""
 
 from __future__ import annotations
 
@@ -7,10 +8,46 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+HERE = Path(__file__).resolve().parent
+ARTIFACTS = HERE / "artifacts"
+FAKE_EXCEL = HERE / "fake_excel.js"
+OFFICE_JS = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js"
 EXCEL_EPOCH = date(1899, 12, 30)
+# Chromium logs every violation ("… violates the following Content Security Policy directive …"); the
+# event adds the directive and where it happened.
+CSP_WATCH = """document.addEventListener("securitypolicyviolation", (e) => console.error(
+  `Content Security Policy violation: ${e.effectiveDirective} blocked ${e.blockedURI}` +
+  ` in ${e.sourceFile || e.documentURI}:${e.lineNumber}`));"""
+
+
+def office_context(browser: Browser, **options: Any) -> BrowserContext:
+    """A browser context whose pages get the fake Excel, with office.js routed to an empty script (from its
+    real, allowed address) and nothing reachable but 127.0.0.1. The responses of the app pass unchanged, so
+    its Content-Security-Policy holds; the fake is an init script, run by the browser before the page's own
+    scripts and not subject to the policy, rather than an inline ``<script>``, which would be."""
+    context = browser.new_context(**options)
+
+    def network(route: Route) -> None:
+        if route.request.url == OFFICE_JS:
+            route.fulfill(status=200, content_type="text/javascript", body="")
+        elif urlsplit(route.request.url).hostname == "127.0.0.1":  # the live server, or a test's own
+            route.continue_()
+        else:
+            route.abort()
+
+    context.route("**/*", network)
+    context.add_init_script(path=str(FAKE_EXCEL))
+    return context
+
+
+def watch_csp(context: BrowserContext, page: Page) -> list[str]:
+    """A list that fills with every Content-Security-Policy violation in ``page`` (watch before opening it)."""
+    context.add_init_script(CSP_WATCH)
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    return violations
 
 
 def serial(day: date | datetime) -> float:

@@ -1,14 +1,19 @@
-// Calls to the Chronos server's /api/v1 (same origin as the pane). Every response is checked.
+// Calls to the Chronos server's /api/v1 (same origin as the pane). Every response is checked; every call
+// but health sends the saved API key as Authorization: Bearer <key>.
+
+import { apiKey } from "./settings.js";
 
 const BASE = new URL("../api/v1/", import.meta.url);
 
-/** The server answered with an error: `problem` is its problem+json body (or a stand-in). */
+/** The server answered with an error: `problem` is its problem+json body (or a stand-in); `keySent`
+ * says whether the request carried an API key (a 401 then means a wrong key rather than a missing one). */
 export class ApiError extends Error {
-  constructor(status, problem) {
+  constructor(status, problem, keySent = false) {
     super(problem.detail || problem.title || `The server answered ${status}.`);
     this.name = "ApiError";
     this.status = status;
     this.problem = problem;
+    this.keySent = keySent;
   }
 }
 
@@ -32,22 +37,24 @@ async function problemOf(response) {
   return { title: response.statusText, detail: `The server answered ${response.status} ${response.statusText}.` };
 }
 
-async function call(path, init = {}) {
+async function call(path, init = {}, { auth = true } = {}) {
   const url = new URL(path, BASE);
+  const key = auth ? apiKey() : "";
+  const headers = { Accept: "application/json", ...(key && { Authorization: `Bearer ${key}` }), ...init.headers };
   let response;
   try {
-    response = await fetch(url, { ...init, headers: { Accept: "application/json", ...init.headers } });
+    response = await fetch(url, { ...init, headers });
   } catch (error) {
     if (error.name === "AbortError") throw error;
     throw new UnreachableError(url);
   }
-  if (!response.ok) throw new ApiError(response.status, await problemOf(response));
+  if (!response.ok) throw new ApiError(response.status, await problemOf(response), Boolean(key));
   return response.json();
 }
 
-/** GET /health: {status, version, model, fallback, fallback_reason}. */
+/** GET /health: {status, version, model, fallback, fallback_reason}. Open to all: no key sent. */
 export function health() {
-  return call("health", { cache: "no-store" });
+  return call("health", { cache: "no-store" }, { auth: false });
 }
 
 function post(path, body, signal) {

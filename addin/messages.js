@@ -66,9 +66,18 @@ export function anomalyText(counts) {
 
 const isExcelError = (error) => typeof error?.code === "string" && (error.name === "RichApi.Error" || "debugInfo" in error);
 
-/** Any failure as {kind, text, details} in plain words. */
+/** A 401: the server wants a key the pane did not send, or did not accept the one it sent. */
+function keyError(error) {
+  const text = error.keySent
+    ? "The server did not accept the API key: check it in Settings (gear). It must be one of the keys the server was started with."
+    : "This server needs an API key: open Settings (gear) and enter it.";
+  return { kind: "error", text, details: [], settings: true };
+}
+
+/** Any failure as {kind, text, details} in plain words; `settings` when the fix is in the settings panel. */
 export function describeError(error, data) {
   if (error?.name === "AbortError") return { kind: "info", text: "Cancelled. Nothing was written.", details: [] };
+  if (error?.name === "ApiError" && error.status === 401) return keyError(error);
   if (error?.name === "ApiError") {
     const details = (error.problem.errors || []).map((e) => {
       const cell = cellForLocation(data, e.loc);

@@ -9,6 +9,7 @@ import { columnName, parseAddress } from "./a1.js";
 import { parseData, ROLES } from "./parse.js";
 import { anomaliesRequest, backtestRequest, forecastRequests, horizonProblem, whatIfDrivers } from "./requests.js";
 import { anomalyTable, backtestTable, forecastTable } from "./tables.js";
+import { apiKey, saveApiKey, storageName } from "./settings.js";
 
 const $ = (id) => document.getElementById(id);
 const ACTION_BUTTONS = ["forecast", "anomalies", "backtest", "use-selection", "clear-highlights"];
@@ -256,7 +257,8 @@ async function guard(step, data) {
       setStatus("offline", "Server unreachable");
       scheduleHealth(5000);
     }
-    showMessage(describeError(error, data ?? state.data));
+    const message = describeError(error, data ?? state.data);
+    showMessage(message, message.settings ? [{ label: "Open settings", run: openSettings }] : []);
   } finally {
     state.controller = null;
     setBusy(null);
@@ -311,6 +313,54 @@ async function clearHighlights() {
     $("clear-highlights").hidden = true;
     showMessage({ kind: "success", text: `Restored the fill of ${n} ${n === 1 ? "cell" : "cells"}.` });
   });
+}
+
+// ---- settings: the server's API key ----------------------------------------------------------------
+
+function openSettings() {
+  $("api-key").value = apiKey();
+  showKey(false);
+  $("api-key-store").textContent = storageName();
+  $("settings-error").hidden = true;
+  $("settings").hidden = false;
+  $("settings-button").setAttribute("aria-expanded", "true");
+  $("api-key").focus();
+}
+
+function closeSettings() {
+  $("settings").hidden = true;
+  $("settings-button").setAttribute("aria-expanded", "false");
+  $("settings-button").focus();
+}
+
+function showKey(shown) {
+  $("api-key").type = shown ? "text" : "password";
+  $("api-key-show").textContent = shown ? "Hide" : "Show";
+}
+
+/** Save the key; the panel closes and the message bar says so, or the panel says why it could not. */
+async function saveSettings(event) {
+  event.preventDefault();
+  try {
+    const key = await saveApiKey($("api-key").value);
+    closeSettings();
+    showMessage({
+      kind: "success",
+      text: key ? "API key saved: the pane sends it with every request." : "API key removed: the pane sends none.",
+    });
+  } catch (error) {
+    $("settings-error").textContent = error.message;
+    $("settings-error").hidden = false;
+    $("api-key").focus();
+  }
+}
+
+function wireSettings() {
+  $("settings-button").addEventListener("click", () => ($("settings").hidden ? openSettings() : closeSettings()));
+  $("settings-close").addEventListener("click", closeSettings);
+  $("api-key-show").addEventListener("click", () => showKey($("api-key").type === "password"));
+  $("settings").addEventListener("submit", saveSettings);
+  $("settings").addEventListener("keydown", (event) => event.key === "Escape" && closeSettings());
 }
 
 let lastHealth = null;
@@ -368,6 +418,7 @@ function start() {
 }
 
 Office.onReady((info) => {
+  wireSettings();
   if (info.host === Office.HostType.Excel) {
     start();
   } else {

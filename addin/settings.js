@@ -1,0 +1,71 @@
+// The pane's settings: the server's API key, kept in the add-in's storage.
+//
+// Office.context.roamingSettings where the host has it (per user, roams with the mailbox; Microsoft
+// documents it for Outlook only), else this browser's localStorage under Office.context.partitionKey
+// where Office partitions storage. Never Office.context.document.settings: that would save the key
+// inside the workbook, for everyone the file is sent to.
+/* global Office */
+
+const NAME = "chronos-excel.apiKey";
+const TOKEN = /^[\x21-\x7e]+$/; // what an HTTP header can carry: visible ASCII, no spaces
+
+const context = () => globalThis.Office?.context;
+const roaming = () => context()?.roamingSettings ?? null;
+const localName = () => `${context()?.partitionKey ?? ""}${NAME}`;
+
+/** Where the key is kept, in words for the settings panel. */
+export function storageName() {
+  return roaming() ? "your Office roaming settings" : "this computer's storage for the add-in";
+}
+
+/** The saved API key, or "" when there is none. */
+export function apiKey() {
+  const settings = roaming();
+  let value;
+  try {
+    value = settings ? settings.get(NAME) : globalThis.localStorage.getItem(localName());
+  } catch {
+    value = null; // storage blocked: no key is sent, and saving one says why
+  }
+  return typeof value === "string" ? value : "";
+}
+
+/** Check a key before saving it: "" when it can be sent, else what is wrong with it. */
+export function keyProblem(key) {
+  if (key === "" || TOKEN.test(key)) return "";
+  const bad = [...key].findIndex((ch) => !TOKEN.test(ch));
+  return `An API key is letters, digits and symbols without spaces; found '${key[bad]}' at character ${bad + 1}.`;
+}
+
+function saveRoaming(settings) {
+  return new Promise((resolve, reject) =>
+    settings.saveAsync((result) => {
+      if (result.status === Office.AsyncResultStatus.Failed) {
+        reject(new Error(`Office could not save the settings: ${result.error.message}`));
+      } else {
+        resolve();
+      }
+    }),
+  );
+}
+
+/** Save the key, trimmed (an empty key removes it); resolves to what was saved, rejects saying why not. */
+export async function saveApiKey(key) {
+  const value = key.trim();
+  const problem = keyProblem(value);
+  if (problem) throw new Error(problem);
+  const settings = roaming();
+  if (settings) {
+    if (value) settings.set(NAME, value);
+    else settings.remove(NAME);
+    await saveRoaming(settings);
+    return value;
+  }
+  try {
+    if (value) globalThis.localStorage.setItem(localName(), value);
+    else globalThis.localStorage.removeItem(localName());
+  } catch (error) {
+    throw new Error(`The browser would not keep the key (${error.name}): allow this add-in to store data, then save again.`);
+  }
+  return value;
+}

@@ -113,6 +113,18 @@ def to_safe_range(item: ModelInput) -> tuple[ModelInput, np.ndarray]:
     return scaled, scales
 
 
+def _rows(item: torch.Tensor | dict) -> int:
+    """Rows an input takes in a model batch: its targets and covariates."""
+    if isinstance(item, dict):
+        target = np.asarray(item["target"])
+        return (target.shape[0] if target.ndim == 2 else 1) + len(item.get("past_covariates", {}))
+    return item.shape[0] if item.ndim == 2 else 1
+
+
+def _length(item: torch.Tensor | dict) -> int:
+    return np.asarray(item["target"]).shape[-1] if isinstance(item, dict) else item.shape[-1]
+
+
 @dataclass
 class Predictor:
     """Holds the pipeline and its description; ``state`` is ``loading``, ``ready`` or ``failed``."""
@@ -121,6 +133,7 @@ class Predictor:
     device: str = "auto"
     dtype: str = "auto"
     batch_size: int = 256
+    batch_tokens: int = 8192
     state: str = "loading"
     reason: str = "the model is loading"
     info: dict = field(default_factory=dict)
@@ -251,13 +264,36 @@ class Predictor:
         with self._lock:
             for indices in calls.values():
                 batch = [self._as_library_input(inputs[i], keep) for i in indices]
+                batch_size, context_length = self.pass_size(batch, horizon)
                 answers = pipeline.predict(
-                    batch, prediction_length=horizon, batch_size=self.batch_size, cross_learning=cross_learning
+                    batch,
+                    prediction_length=horizon,
+                    batch_size=batch_size,
+                    context_length=context_length,
+                    cross_learning=cross_learning,
                 )
                 for i, answer in zip(indices, answers, strict=True):
                     predictions[i] = answer
         grid = torch.cat(predictions, dim=0).transpose(1, 2)  # (rows, quantile, h) -> (rows, h, quantile)
         return QuantileGrid(grid.sort(dim=-1).values, np.concatenate(scales))
+
+    def pass_size(self, batch: list[torch.Tensor | dict], horizon: int) -> tuple[int, int]:
+        """Rows per forward pass and the context length, so that a pass holds at most ``batch_tokens``
+        patch tokens (activation memory grows with them: about 50 KB per token on the real-size model).
+
+        Rows are targets plus covariates; a row's tokens are its context patches, the register token and
+        the output patches. Only an input whose own rows would exceed the budget with its full history
+        gets a shorter context (its most recent points)."""
+        pipeline = self._ready()
+        patch = pipeline.model_output_patch_size
+        rows_of = [_rows(item) for item in batch]
+        longest = min(max(_length(item) for item in batch), pipeline.model_context_length)
+        output_tokens = 1 + min(-(-horizon // patch), pipeline.max_output_patches)
+        widest = max(rows_of)
+        context_patches = min(-(-longest // patch), max(1, self.batch_tokens // widest - output_tokens))
+        context_length = min(pipeline.model_context_length, context_patches * patch)
+        rows = max(widest, min(self.batch_size, self.batch_tokens // (context_patches + output_tokens)))
+        return rows, context_length
 
     @staticmethod
     def _as_library_input(item: ModelInput, keep: int) -> torch.Tensor | dict:
@@ -288,6 +324,7 @@ def init_app(app: Flask) -> Predictor:
         device=app.config["DEVICE"],
         dtype=app.config["DTYPE"],
         batch_size=app.config["BATCH_SIZE"],
+        batch_tokens=app.config["BATCH_TOKENS"],
     )
     app.extensions["chronos_predictor"] = predictor
     if app.config["LOAD_IN_BACKGROUND"]:

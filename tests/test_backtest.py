@@ -259,8 +259,12 @@ def test_seasonal_naive_baseline_by_hand(client, values, m, baseline, metrics):
     assert result["baseline"]["name"] == "seasonal_naive"
     for name, value in metrics.items():
         assert result["baseline"]["metrics"][name] == pytest.approx(value, rel=1e-12), name
-    model_mase = result["metrics"]["MASE"]
-    assert result["skill"] == pytest.approx(1 - model_mase / metrics["MASE"], rel=1e-12)
+    # skill compares like with like: only the points where the baseline has a forecast too
+    window = result["windows"][0]
+    scale = 1.0 if m == 1 else 3.0
+    model_mase = _mase([a if b is not None else None for a, b in zip(window["actual"], baseline, strict=True)],
+                       window["median"], scale)  # fmt: skip
+    assert result["skill"] == pytest.approx(1 - model_mase / metrics["MASE"], rel=1e-9)
 
 
 SINE = [round(50 + 8 * math.sin(i / 2) + (i % 5), 2) for i in range(48)]
@@ -479,3 +483,28 @@ def test_a_series_too_short_for_the_windows_says_how_many_fit(client, body, loc,
 def test_invalid_backtest_parameters_are_named(client, change, loc):
     body = {"series": [series([float(i) for i in range(30)])], "horizon": 3, **change}
     assert_problem(client.post("/api/v1/backtest", json=body), 422, loc)
+
+
+def _mase(actual: list, forecast: list, scale: float) -> float:
+    pairs = [(a, f) for a, f in zip(actual, forecast, strict=True) if a is not None and f is not None]
+    return sum(abs(a - f) for a, f in pairs) / len(pairs) / scale
+
+
+def test_skill_compares_only_windows_where_the_baseline_is_defined_too(client):
+    values = [10, 20, 30, 40, 11, 21, 31, 41, 12, 22, 32, 42, 13, 23, 33, 43, None, None, None, None, 15, 25, 35, 45]
+    body = {"series": [series(values)], "horizon": 4, "windows": 3, "seasonality": 4}
+    result = post_ok(client, "/api/v1/backtest", body, BacktestResponse)["backtests"][0]
+    first, empty, last = result["windows"]
+    assert empty["actual"] == [None] * 4  # nothing to score
+    assert last["baseline"] == [None] * 4  # its last season is missing: only the model is defined there
+    scale = 1.0  # |y_t - y_{t-4}| = 1 throughout the first context
+    expected = 1 - _mase(first["actual"], first["median"], scale) / _mase(first["actual"], first["baseline"], scale)
+    assert result["skill"] == pytest.approx(expected)
+    assert result["metrics"]["MASE"] != pytest.approx(_mase(first["actual"], first["median"], scale))  # both windows
+
+
+def test_skill_is_unchanged_when_every_window_is_defined(client):
+    values = [10 + (t % 4) * 10 + t / 4 for t in range(32)]
+    body = {"series": [series(values)], "horizon": 4, "windows": 3, "seasonality": 4}
+    result = post_ok(client, "/api/v1/backtest", body, BacktestResponse)["backtests"][0]
+    assert result["skill"] == pytest.approx(1 - result["metrics"]["MASE"] / result["baseline"]["metrics"]["MASE"])

@@ -121,11 +121,14 @@ def run_backtests(
     results = []
     for i, (series, (m, lengths)) in enumerate(zip(prepared, plans, strict=True)):
         model_scores, without_scores, baseline_scores, window_items = [], [], [], []
+        paired: list[tuple[float | None, float | None]] = []  # MASE of model and baseline on shared points
         for k, c in enumerate(lengths):
             context, actual = series.values[:c], series.values[c : c + horizon]
             scale = metrics.seasonal_scale(context, m)
             row = rows[i, k]
             baseline = seasonal_naive(context, m, horizon)
+            shared = np.where(np.isnan(baseline), np.nan, actual)
+            paired.append((metrics.mase(shared, medians[row], scale), metrics.mase(shared, baseline, scale)))
             model_scores.append(model_window(row, actual, scale))
             if (i, k) in rows_without:
                 without_scores.append(model_window(rows_without[i, k], actual, scale))
@@ -149,7 +152,7 @@ def run_backtests(
             "windows": window_items,
             "metrics": model,
             "baseline": {"name": "seasonal_naive", "metrics": base},
-            "skill": skill(model["MASE"], base["MASE"]),
+            "skill": paired_skill(paired),
         }
         if without_scores:
             without = {name: metrics.average([w[name] for w in without_scores]) for name in MODEL_METRICS}
@@ -183,6 +186,15 @@ def plan_inputs(
                     where[i, k] = row + j
                 row += len(unit)
     return inputs, groups, rows, rows_without
+
+
+def paired_skill(paired: list[tuple[float | None, float | None]]) -> float | None:
+    """Skill over the windows (and, within them, the points) where both the model's and the baseline's
+    errors are defined, so that a baseline missing in one window never compares different windows."""
+    both = [(model, base) for model, base in paired if model is not None and base is not None]
+    if not both:
+        return None
+    return skill(metrics.average([model for model, _ in both]), metrics.average([base for _, base in both]))
 
 
 def skill(model_mase: float | None, baseline_mase: float | None) -> float | None:

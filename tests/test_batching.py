@@ -13,14 +13,14 @@ from .helpers import series
 def test_a_pass_holds_at_most_the_token_budget(app):
     predictor = app.extensions["chronos_predictor"]
     long_series = [torch.zeros(8192)] * 256
-    # 512 context patches + 1 register + 1 output patch per row: 15 rows fit in 8192 tokens
-    assert predictor.pass_size(long_series, horizon=16) == (15, 8192)
+    # 512 context patches + 1 register + 1 output patch per row: 7 rows fit in 4096 tokens
+    assert predictor.pass_size(long_series, horizon=16) == (7, 8192)
     # short series: the row limit (256) binds first
     assert predictor.pass_size([torch.zeros(100)] * 1000, horizon=16) == (256, 112)
     # one input whose 51 rows of 8192 points cannot fit: its context is cut to what fits
     wide = {"target": np.zeros(8192), "past_covariates": {f"c{k}": np.zeros(8192) for k in range(50)}}
     rows, context = predictor.pass_size([wide], horizon=64)
-    assert rows == 51 and context == (8192 // 51 - 5) * 16
+    assert rows == 51 and context == (4096 // 51 - 5) * 16
 
 
 def test_a_small_token_budget_splits_passes_but_not_the_answer(client, tiny_model_dir):

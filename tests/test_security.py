@@ -145,3 +145,8 @@ def test_serve_stops_on_a_bad_setting_before_starting():
     )
     assert result.returncode != 0
     assert "CHRONOS_MAX_SERIES='-3' is not valid" in result.stderr
+
+
+def test_health_says_whether_a_key_is_needed(client, keyed):
+    assert client.get("/api/v1/health").get_json()["auth"] == "none"
+    assert keyed.get("/api/v1/health").get_json()["auth"] == "api_key"

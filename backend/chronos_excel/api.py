@@ -58,6 +58,7 @@ def health() -> Response | dict:
         "model": predictor.info,
         "fallback": predictor.fallback_reason is not None,
         "fallback_reason": predictor.fallback_reason,
+        "auth": "api_key" if current_app.extensions.get("chronos_api_keys") else "none",
     }
 
 

@@ -133,7 +133,7 @@ class Predictor:
     device: str = "auto"
     dtype: str = "auto"
     batch_size: int = 256
-    batch_tokens: int = 8192
+    batch_tokens: int = 4096
     state: str = "loading"
     reason: str = "the model is loading"
     info: dict = field(default_factory=dict)
@@ -279,7 +279,7 @@ class Predictor:
 
     def pass_size(self, batch: list[torch.Tensor | dict], horizon: int) -> tuple[int, int]:
         """Rows per forward pass and the context length, so that a pass holds at most ``batch_tokens``
-        patch tokens (activation memory grows with them: about 50 KB per token on the real-size model).
+        patch tokens (activation memory grows with them: about 65 KB per token on the real-size model).
 
         Rows are targets plus covariates; a row's tokens are its context patches, the register token and
         the output patches. Only an input whose own rows would exceed the budget with its full history

@@ -294,6 +294,9 @@ class Health(BaseModel):
         description="True when the offline demo model serves because the requested one could not be loaded."
     )
     fallback_reason: str | None
+    auth: Literal["none", "api_key"] = Field(
+        description='"api_key" when the other routes need Authorization: Bearer <key>.'
+    )
 
 
 class ErrorItem(BaseModel):

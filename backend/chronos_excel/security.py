@@ -22,8 +22,9 @@ OFFICE_FRAMES = (
     "https://*.microsoft.com https://*.sharepoint.com https://*.cloud.microsoft"
 )
 PANE_POLICY = (
-    f"default-src 'self'; script-src 'self' {OFFICE_SCRIPTS}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    f"connect-src 'self'; frame-src 'self' {OFFICE_FRAMES}; frame-ancestors 'self' {OFFICE_FRAMES}; "
+    f"default-src 'self'; script-src 'self' {OFFICE_SCRIPTS}; style-src 'self' 'unsafe-inline'; "
+    f"img-src 'self' data: {OFFICE_SCRIPTS}; connect-src 'self' {OFFICE_SCRIPTS} {OFFICE_FRAMES}; "
+    f"frame-src 'self' {OFFICE_FRAMES}; frame-ancestors 'self' {OFFICE_FRAMES}; "
     "base-uri 'self'; form-action 'self'; object-src 'none'"
 )
 

@@ -93,7 +93,7 @@ SETTINGS = [
     Setting("DEVICE", "auto", "auto, cpu or cuda", one_of("auto", "cpu", "cuda")),
     Setting("DTYPE", "auto", "auto, float32 or bfloat16", one_of("auto", "float32", "bfloat16")),
     Setting("BATCH_SIZE", 256, "most rows per forward pass (targets and covariates)", whole_number(1)),
-    Setting("BATCH_TOKENS", 8192, "most patch tokens per forward pass (bounds activation memory)", whole_number(64)),
+    Setting("BATCH_TOKENS", 4096, "most patch tokens per forward pass (bounds activation memory)", whole_number(64)),
     Setting("MAX_CONTENT_LENGTH", 10 * 1024 * 1024, "largest request body in bytes", whole_number(1)),
     Setting("MAX_SERIES", 1000, "most series per request", whole_number(1)),
     Setting("MAX_HORIZON", 1024, "longest horizon", whole_number(1)),

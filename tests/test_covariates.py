@@ -329,13 +329,18 @@ def test_anomaly_scan_with_future_covariates_changes_the_bands_at_driver_steps(c
     known = post_ok(client, "/api/v1/anomalies", {**body, "future_covariates": ["Promo"]}, AnomaliesResponse)
     known = known["anomalies"][0]
     assert known["upper"][:32] == [None] * 32
-    # the first window (points 32..47) forecasts from the 32 points before it, knowing Promo over the block
-    item = {"target": np.array(values[:32]), "past_covariates": {"Promo": np.array(flags[:32])},
-            "future_covariates": {"Promo": np.array(flags[32:48])}}  # fmt: skip
-    median, _ = direct(pipeline, [item], 16)
-    np.testing.assert_allclose(known["expected"][32:48], median[0], rtol=1e-5, atol=1e-6)
+    # the first window forecasts points 32.. from the (NaN-padded) ANOMALY_CONTEXT points before it, knowing
+    # Promo over its block; its first point is always judged by that forecast
+    block, context = 4, 64
+    padded = [float("nan")] * context + values
+    padded_flags = [float("nan")] * context + flags
+    item = {"target": np.array(padded[32 : 32 + context]),
+            "past_covariates": {"Promo": np.array(padded_flags[32 : 32 + context])},
+            "future_covariates": {"Promo": np.array(flags[32 : 32 + block])}}  # fmt: skip
+    median, _ = direct(pipeline, [item], block)
+    np.testing.assert_allclose(known["expected"][32], median[0][0], rtol=1e-5, atol=1e-6)
     promo_steps = [t for t in range(32, n) if flags[t]]
-    assert all(known["upper"][t] != past_only["upper"][t] for t in promo_steps)
+    assert all(known["expected"][t] != past_only["expected"][t] for t in promo_steps)
     # and the known values after the series' end are missing, not invented: the last block is padded
     last = post_ok(client, "/api/v1/anomalies", {**body, "future_covariates": ["Promo"], "last": 3}, AnomaliesResponse)
     assert last["anomalies"][0]["expected"][-3:] != [None] * 3

@@ -1,21 +1,42 @@
-"""Anomalies over the whole history, without look-ahead.
+"""Anomalies over the whole history, without look-ahead, with bands that mean what they say.
 
 Every scored point is forecast from the points strictly before it. For speed the scan forecasts blocks:
 one window ends just before a scored point and forecasts the next ``block`` points, so each point is
-predicted 1 to ``block`` steps ahead from at most ``context`` earlier points. All windows of all series
-go to the model in one batched call (one per covariate schema). A point is an anomaly when it falls
-outside the central ``level`` interval of its forecast. Covariates come along, cut to each window; those
-known in advance also give their values at the window's points, so a spike that a promotion explains is
-expected rather than flagged.
+predicted 1 to ``block`` steps ahead from at most ``context`` earlier points. All windows of all series go
+to the model in one batched call (one per covariate schema). Covariates come along, cut to each window;
+those known in advance also give their values at the window's points, so a spike that a promotion
+explains is expected rather than flagged.
+
+Calibration. The model's own central ``level`` interval is only a starting point: its width is the unit
+in which each point's surprise is measured, ``score = (y - median) / (upper - median)`` above the median
+and ``(median - y) / (median - lower)`` below. A point is flagged when its score exceeds a threshold
+learnt from the same series' earlier scored points (online, or "causal", conformal calibration): the
+``level`` quantile of their scores, so that about ``1 - level`` of ordinary points fall outside. Until
+``MIN_CALIBRATION`` earlier scores exist, the threshold is 1 (the model's band as it is). A flagged point
+enters the calibration capped at the threshold that flagged it, so an anomaly cannot widen later bands.
+Scores are calibrated separately for early and late steps of a block (late steps have wider raw bands).
+
+Re-anchoring. When a point is flagged, the rest of its block is forecast again from a window that ends
+with it, so a level shift is judged by forecasts that have seen it (one short run of flags, not a
+block's worth); up to ``MAX_REANCHOR`` such rounds, each one batched model call for all series.
 """
 
 from __future__ import annotations
 
+import bisect
+import math
+
 import numpy as np
 
-from .covariates import window_input
+from .covariates import Covariate, window_input
 from .predictor import Predictor
 from .series import PreparedSeries, to_json
+
+MIN_CALIBRATION = 30
+MAX_REANCHOR = 4
+STEP_GROUPS = 2  # calibration groups of block steps: early and late half
+PRIOR_WEIGHT = 30  # pseudo-scores at the raw band (threshold 1) the calibration starts from
+RECENT = 200  # calibrate on the most recent scores of the series
 
 
 def scored_points(values: np.ndarray, min_context: int, last: int | None) -> np.ndarray:
@@ -40,6 +61,101 @@ def plan_windows(values: np.ndarray, scored: np.ndarray, block: int, context: in
     return windows
 
 
+class Forecasts:
+    """Per series, per point: the median and the raw band of its latest forecast, and its block step."""
+
+    def __init__(self, prepared: list[PreparedSeries]) -> None:
+        self.median = [np.full(len(s.values), np.nan) for s in prepared]
+        self.lower = [np.full(len(s.values), np.nan) for s in prepared]
+        self.upper = [np.full(len(s.values), np.nan) for s in prepared]
+        self.step = [np.zeros(len(s.values), dtype=int) for s in prepared]
+
+    def fill(
+        self,
+        predictor: Predictor,
+        prepared: list[PreparedSeries],
+        windows: list[tuple[int, int, np.ndarray]],
+        *,
+        level: float,
+        block: int,
+        context: int,
+    ) -> None:
+        """Forecast ``windows`` (series, cutoff, points) in one batched call and record their points."""
+        if not windows:
+            return
+        padded = {i: _left_padded(prepared[i], context) for i, _, _ in windows}
+        # every context is exactly ``context`` points long (NaN before the start, which the model masks), so
+        # a window's forecast never depends on which other windows share its batch
+        inputs = [window_input(padded[i][0], padded[i][1], cut, cut + context, block) for i, cut, _ in windows]
+        grid = predictor.quantile_grid(inputs, block)
+        medians = predictor.median(grid)
+        bands = predictor.levels(grid, [(1 - level) / 2, (1 + level) / 2])
+        for row, (i, cut, points) in enumerate(windows):
+            steps = points - cut
+            self.median[i][points] = medians[row, steps]
+            self.lower[i][points], self.upper[i][points] = bands[row, steps, 0], bands[row, steps, 1]
+            self.step[i][points] = steps
+
+
+def _left_padded(series: PreparedSeries, context: int) -> tuple[np.ndarray, list[Covariate]]:
+    """The series' values and covariates with ``context`` missing points in front."""
+
+    def pad(values: np.ndarray) -> np.ndarray:
+        missing = np.full(context, None if values.dtype == object else np.nan, dtype=values.dtype)
+        return np.concatenate([missing, values])
+
+    covariates = [Covariate(c.name, c.kind, pad(c.values), c.future) for c in series.covariates]
+    return pad(series.values), covariates
+
+
+def calibrate(
+    values: np.ndarray,
+    median: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    step: np.ndarray,
+    *,
+    level: float,
+    block: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Walk the scored points in time order; return each one's score, threshold and flag.
+
+    ``score`` is the surprise in units of the raw band's half width on the side of the value; the
+    threshold is the conformal ``level`` quantile of the earlier scores of the same step group (capped
+    at their own threshold when they were flagged). Points without a forecast get NaN.
+    """
+    n = len(values)
+    score, threshold = np.full(n, np.nan), np.full(n, np.nan)
+    flagged = np.zeros(n, dtype=bool)
+    history: list[list[float]] = [[] for _ in range(STEP_GROUPS)]
+    recent: list[list[float]] = [[] for _ in range(STEP_GROUPS)]
+    group_of = np.minimum(step * STEP_GROUPS // max(block, 1), STEP_GROUPS - 1)
+    for t in np.flatnonzero(~np.isnan(median) & ~np.isnan(values)):
+        above = values[t] >= median[t]
+        width = (upper[t] - median[t]) if above else (median[t] - lower[t])
+        gap = abs(values[t] - median[t])
+        s = gap / width if width > 0 else (0.0 if gap == 0 else math.inf)
+        scores = history[group_of[t]]
+        if len(scores) < MIN_CALIBRATION:  # too few of its own group: pool the groups, else the raw band
+            scores = sorted(x for h in history for x in h)
+        if RECENT and len(scores) > RECENT:
+            scores = sorted(recent[group_of[t]][-RECENT:])
+        tau = 1.0 if len(scores) < MIN_CALIBRATION else _conformal_quantile(scores, level)
+        if PRIOR_WEIGHT:
+            tau = (len(scores) * tau + PRIOR_WEIGHT) / (len(scores) + PRIOR_WEIGHT)
+        score[t], threshold[t] = s, tau
+        flagged[t] = s > tau
+        bisect.insort(history[group_of[t]], min(s, tau) if flagged[t] else s)
+        recent[group_of[t]].append(min(s, tau) if flagged[t] else s)
+    return score, threshold, flagged
+
+
+def _conformal_quantile(sorted_scores: list[float], level: float) -> float:
+    """The ceil((n + 1)·level)-th smallest of n scores (the largest when that exceeds n)."""
+    k = min(len(sorted_scores), math.ceil((len(sorted_scores) + 1) * level))
+    return sorted_scores[k - 1]
+
+
 def detect(
     predictor: Predictor,
     prepared: list[PreparedSeries],
@@ -52,50 +168,68 @@ def detect(
 ) -> list[dict]:
     """Score every series; one result dict per series, arrays with one entry per timeline point."""
     plans = [plan_windows(s.values, scored_points(s.values, min_context, last), block, context) for s in prepared]
-    inputs = [
-        window_input(s.values, s.covariates, max(0, cut - context), cut, block)
-        for s, plan in zip(prepared, plans, strict=True)
-        for cut, _ in plan
-    ]
-    if inputs:
-        grid = predictor.quantile_grid(inputs, block)
-        medians = predictor.median(grid)
-        bands = predictor.levels(grid, [(1 - level) / 2, (1 + level) / 2])
-
-    results, row = [], 0
-    for series, plan in zip(prepared, plans, strict=True):
-        n = len(series.values)
-        expected, lower, upper = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
-        for cutoff, points in plan:
-            steps = points - cutoff
-            expected[points] = medians[row, steps]
-            lower[points], upper[points] = bands[row, steps, 0], bands[row, steps, 1]
-            row += 1
-        results.append(score(series, expected, lower, upper))
-    return results
+    forecasts = Forecasts(prepared)
+    windows = [(i, cut, points) for i, plan in enumerate(plans) for cut, points in plan]
+    forecasts.fill(predictor, prepared, windows, level=level, block=block, context=context)
+    anchored: set[tuple[int, int]] = set()
+    for _ in range(MAX_REANCHOR + 1):
+        calibrated = [
+            calibrate(s.values, forecasts.median[i], forecasts.lower[i], forecasts.upper[i], forecasts.step[i],
+                      level=level, block=block)
+            for i, s in enumerate(prepared)
+        ]  # fmt: skip
+        windows = _reanchored(windows, calibrated, anchored)
+        if not windows:
+            break
+        forecasts.fill(predictor, prepared, windows, level=level, block=block, context=context)
+    return [result(s, forecasts, calibrated[i], i) for i, s in enumerate(prepared)]
 
 
-def score(series: PreparedSeries, expected: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> dict:
-    """Flag, score and direct each point against its band (NaN band: not scored)."""
-    values = series.values
-    scored = ~np.isnan(lower)
-    above = scored & (values > upper)
-    below = scored & (values < lower)
-    distance = np.where(above, values - upper, np.where(below, lower - values, 0.0))
+def _reanchored(
+    windows: list[tuple[int, int, np.ndarray]],
+    calibrated: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    anchored: set[tuple[int, int]],
+) -> list[tuple[int, int, np.ndarray]]:
+    """For every window with a flagged point before its last one, a new window for the points after the
+    first such flag, ending just after it (once per series and cutoff)."""
+    again = []
+    for i, _, points in windows:
+        flags = calibrated[i][2][points]
+        hit = np.flatnonzero(flags[:-1])
+        if hit.size == 0:
+            continue
+        new_cut = int(points[hit[0]]) + 1
+        rest = points[points >= new_cut]
+        if rest.size and (i, new_cut) not in anchored:
+            anchored.add((i, new_cut))
+            again.append((i, new_cut, rest))
+    return again
+
+
+def result(series: PreparedSeries, forecasts: Forecasts, calibrated: tuple, i: int) -> dict:
+    """One series' answer: the calibrated band of each point, its flag, score and direction."""
+    score_raw, tau, flagged = calibrated
+    values, median = series.values, forecasts.median[i]
+    scored = ~np.isnan(tau)
+    lower = median - tau * (median - forecasts.lower[i])
+    upper = median + tau * (forecasts.upper[i] - median)
+    above = flagged & (values > median)
+    below = flagged & (values < median)
     width = upper - lower
+    distance = np.where(above, values - upper, np.where(below, lower - values, 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
-        scores = np.where(distance > 0, distance / width, 0.0)
+        scores = np.where(distance > 0, np.where(width > 0, distance / width, np.inf), 0.0)
     scores[~scored] = np.nan
-    flags = [None if not s else bool(a or b) for s, a, b in zip(scored, above, below, strict=True)]
+    flags = [None if not s else bool(f) for s, f in zip(scored, flagged, strict=True)]
     return {
         "name": series.name,
         "timestamps": series.timeline.history(),
         "values": to_json(values),
-        "expected": to_json(expected),
-        "lower": to_json(lower),
-        "upper": to_json(upper),
+        "expected": to_json(np.where(scored, median, np.nan)),
+        "lower": to_json(np.where(scored, lower, np.nan)),
+        "upper": to_json(np.where(scored, upper, np.nan)),
         "is_anomaly": flags,
         "score": to_json(scores),
         "direction": (above.astype(int) - below.astype(int)).tolist(),
-        "count": int((above | below).sum()),
+        "count": int(flagged.sum()),
     }

@@ -331,7 +331,7 @@ def test_anomaly_scan_with_future_covariates_changes_the_bands_at_driver_steps(c
     assert known["upper"][:32] == [None] * 32
     # the first window forecasts points 32.. from the (NaN-padded) ANOMALY_CONTEXT points before it, knowing
     # Promo over its block; its first point is always judged by that forecast
-    block, context = 4, 64
+    block, context = 6, 64
     padded = [float("nan")] * context + values
     padded_flags = [float("nan")] * context + flags
     item = {"target": np.array(padded[32 : 32 + context]),

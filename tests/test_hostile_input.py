@@ -80,6 +80,9 @@ DAYS4 = ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"]
         # a horizon over the maximum quotes it
         ("/api/v1/forecast", {"series": [series([1.0, 2.0])], "horizon": 5000},
          ["horizon"], "horizon must be at most 1024, got 5000"),
+        # an integer past 64 bits is quoted back, not a 500
+        ("/api/v1/backtest", {"series": [series([1.0] * 40)], "horizon": 2, "step": -9223372036854775809},
+         ["step"], "got -9223372036854775809"),
         # a float that is not a whole number is not an integer
         ("/api/v1/forecast", {"series": [series([1.0, 2.0])], "horizon": 2.5}, ["horizon"], "got 2.5"),
     ],

@@ -101,7 +101,7 @@ SETTINGS = [
     Setting("MAX_QUANTILES", 99, "most quantile levels per request", whole_number(1)),
     Setting("MAX_RESPONSE_NUMBERS", 5_000_000, "most numbers in one answer", whole_number(1)),
     Setting("MAX_FILLED_POINTS", 100_000, "most points per series after fill_missing", whole_number(1)),
-    Setting("ANOMALY_BLOCK", 4, "points forecast per anomaly-scan window", whole_number(1)),
+    Setting("ANOMALY_BLOCK", 6, "points forecast per anomaly-scan window", whole_number(1)),
     Setting("ANOMALY_CONTEXT", 64, "most past points per anomaly-scan window", whole_number(1)),
     Setting("LOAD_IN_BACKGROUND", False, "load the model after the server starts", yes_no),
     Setting("CORS_ORIGINS", "", "web origins allowed to call the API from their pages", origins),

@@ -122,6 +122,7 @@ function futureDateError(history, future, frequency, at) {
  * - points: history rows; future: the trailing rows where every Forecast column is blank and some driver
  *   has a value;
  * - errors lists bad cells as "C7: 'n/a' is not a number".
+ * @returns {Record<string, any>} the object above (only `errors` when the address is not a range)
  */
 export function parseData({ address, values, numberFormat }, roles = {}) {
   const where = parseAddress(address);
@@ -143,6 +144,7 @@ export function parseData({ address, values, numberFormat }, roles = {}) {
   const header = (c) => (hasHeader && cells[0][c].kind === "text" ? cells[0][c].value.trim() : "");
   const timelineColumn = findTimeline(grid, base.columns);
 
+  /** @type {{name: string, column: number, kind: string, cells: object[], role?: string}[]} */
   const fields = [];
   for (let col = 0; col < base.columns; col++) {
     if (col === timelineColumn) continue;

@@ -11,7 +11,8 @@ import { anomaliesRequest, backtestRequest, forecastRequests, horizonProblem, wh
 import { anomalyTable, backtestTable, forecastTable } from "./tables.js";
 import { apiKey, saveApiKey, storageName } from "./settings.js";
 
-const $ = (id) => document.getElementById(id);
+/** The pane's element with this id: typed as an input, the widest of the pane's controls. */
+const $ = (id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
 const ACTION_BUTTONS = ["forecast", "anomalies", "backtest", "use-selection", "clear-highlights"];
 
 const state = {
@@ -184,7 +185,7 @@ function options() {
   if (!Number.isInteger(windows) || windows < 1 || windows > 100) {
     throw new Error(`Backtest windows must be a whole number from 1 to 100, found '${$("windows").value}'.`);
   }
-  const placement = document.querySelector('input[name="placement"]:checked').value;
+  const placement = /** @type {HTMLInputElement} */ (document.querySelector('input[name="placement"]:checked')).value;
   const joint = !$("joint-row").hidden && $("joint").checked;
   return { horizon, windows, level: Number($("level").value), placement, joint, whatIf: whatIf() };
 }

@@ -1,10 +1,13 @@
-"""The code base stays lint-clean and formatted (ruff), as part of the one test command."""
+"""The code base stays lint-clean and formatted (ruff; ESLint and tsc for the add-in), in the one test command."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PATHS = ["backend", "tests", "bench"]
@@ -19,4 +22,29 @@ def test_code_is_ruff_formatted():
     result = subprocess.run(
         [sys.executable, "-m", "ruff", "format", "--check", *PATHS], cwd=ROOT, capture_output=True, text=True
     )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# The add-in's JavaScript: ESLint and TypeScript's checker against Microsoft's typings (@types/office-js,
+# @types/custom-functions-runtime), from the node tools that `npm ci` installs (package.json).
+NODE = shutil.which("node")
+needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed: the add-in's JavaScript is checked in CI")
+
+
+def node_tool(name: str, *args: str) -> subprocess.CompletedProcess:
+    """Run a tool from node_modules/.bin; fails (not skips) when `npm ci` has not installed it."""
+    tool = ROOT / "node_modules" / ".bin" / name
+    assert tool.exists(), f"{tool} is missing: run `npm ci --ignore-scripts` at the repository root"
+    return subprocess.run([str(tool), *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+@needs_node
+def test_addin_javascript_is_eslint_clean():
+    result = node_tool("eslint", "addin")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@needs_node
+def test_addin_javascript_type_checks_against_office_typings():
+    result = node_tool("tsc", "--noEmit", "-p", ".")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -118,3 +118,21 @@ def test_manifest_names_every_icon_size():
 def test_bad_base_url_is_refused(bad):
     with pytest.raises(ValueError, match="must be an http\\(s\\) URL"):
         render_manifest(bad)
+
+
+def test_custom_functions_extension_point_names_the_functions_files():
+    doc = parse(render_manifest())
+    (point,) = doc.iterfind(".//ov:Host/ov:AllFormFactors/ov:ExtensionPoint", NS)
+    assert point.get(XSI_TYPE) == "CustomFunctions"
+    urls = {e.get("id"): e.get("DefaultValue") for e in doc.iterfind(".//bt:Url", NS)}
+    strings = {e.get("id"): e.get("DefaultValue") for e in doc.iterfind(".//bt:String", NS)}
+    found = {
+        part: urls[point.find(f"ov:{part}/ov:SourceLocation", NS).get("resid")]
+        for part in ("Script", "Page", "Metadata")
+    }
+    assert found == {
+        "Script": "https://localhost:8000/addin/functions.js",
+        "Page": "https://localhost:8000/addin/functions.html",
+        "Metadata": "https://localhost:8000/addin/functions.json",
+    }
+    assert strings[point.find("ov:Namespace", NS).get("resid")] == "CHRONOS"

@@ -9,6 +9,8 @@ VERSION = "0.1.0.0"
 # Highest API the pane calls unconditionally: chart.axes.categoryAxis.setCategoryNames (ExcelApi 1.7).
 # RangeFill.pattern (1.9) is only used when Office reports it supported.
 EXCEL_API_MIN_VERSION = "1.7"
+# The worksheet functions' prefix: =CHRONOS.FORECAST(...), declared in addin/functions.json.
+FUNCTIONS_NAMESPACE = "CHRONOS"
 
 TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
 <OfficeApp xmlns="http://schemas.microsoft.com/office/appforoffice/1.1"
@@ -45,6 +47,20 @@ written straight into your workbook."/>
 xsi:type="VersionOverridesV1_0">
     <Hosts>
       <Host xsi:type="Workbook">
+        <AllFormFactors>
+          <ExtensionPoint xsi:type="CustomFunctions">
+            <Script>
+              <SourceLocation resid="Functions.Script.Url"/>
+            </Script>
+            <Page>
+              <SourceLocation resid="Functions.Page.Url"/>
+            </Page>
+            <Metadata>
+              <SourceLocation resid="Functions.Metadata.Url"/>
+            </Metadata>
+            <Namespace resid="Functions.Namespace"/>
+          </ExtensionPoint>
+        </AllFormFactors>
         <DesktopFormFactor>
           <GetStarted>
             <Title resid="GetStarted.Title"/>
@@ -93,9 +109,13 @@ xsi:type="VersionOverridesV1_0">
         <bt:Url id="Taskpane.Url" DefaultValue={taskpane}/>
         <bt:Url id="Commands.Url" DefaultValue={commands}/>
         <bt:Url id="Help.Url" DefaultValue={help}/>
+        <bt:Url id="Functions.Script.Url" DefaultValue={functions_js}/>
+        <bt:Url id="Functions.Page.Url" DefaultValue={functions_html}/>
+        <bt:Url id="Functions.Metadata.Url" DefaultValue={functions_json}/>
       </bt:Urls>
       <bt:ShortStrings>
         <bt:String id="GetStarted.Title" DefaultValue="Forecast with Chronos"/>
+        <bt:String id="Functions.Namespace" DefaultValue="{namespace}"/>
         <bt:String id="Chronos.Group.Label" DefaultValue="Chronos"/>
         <bt:String id="Chronos.OpenPane.Label" DefaultValue="Chronos Forecast"/>
       </bt:ShortStrings>
@@ -133,6 +153,10 @@ def render_manifest(base_url: str = DEFAULT_BASE_URL) -> str:
         taskpane=url("taskpane.html"),
         commands=url("commands.html"),
         help=url("help.html"),
+        namespace=FUNCTIONS_NAMESPACE,
+        functions_js=url("functions.js"),
+        functions_html=url("functions.html"),
+        functions_json=url("functions.json"),
         icon16=url("assets/icon-16.png"),
         icon32=url("assets/icon-32.png"),
         icon64=url("assets/icon-64.png"),

@@ -1,0 +1,442 @@
+// The CHRONOS.* worksheet functions. A classic script, not an ES module: Excel desktop runs custom
+// functions in a JavaScript-only runtime with no page (no DOM, no modules, no localStorage).
+//
+// Calls that Excel makes within BATCH_MS go to the server as one request per endpoint (Microsoft's
+// batching pattern for custom functions); calls over the same data share one series. The server's URL and
+// API key are the pane's: it writes them to OfficeRuntime.storage, where this script reads them.
+/* global CustomFunctions, OfficeRuntime */
+
+const BATCH_MS = 50;
+const MAX_SERIES = 1000; // per request, the API's limit
+const MAX_HORIZON = 1024;
+const KEY_NAME = "chronos-excel.apiKey";
+const URL_NAME = "chronos-excel.serverUrl";
+const MS_PER_DAY = 86400000;
+const EXCEL_EPOCH = Date.UTC(1899, 11, 30); // serial 0, for serials from 61 (1900-03-01) on
+const METRICS = ["MASE", "MAE", "RMSE", "MAPE", "sMAPE", "WQL", "coverage", "skill"];
+
+/** A #VALUE! error (or `code`) whose message Excel shows in the cell's tooltip. */
+function fail(message, code = CustomFunctions.ErrorCode.invalidValue) {
+  return new CustomFunctions.Error(code, message);
+}
+
+// ---- Reading the arguments ----------------------------------------------------------------------
+
+/** A 2-D range as one list, or a #VALUE! naming `name` when it has several rows and columns. */
+function flat(range, name) {
+  const grid = Array.isArray(range) ? range.map((row) => (Array.isArray(row) ? row : [row])) : [[range]];
+  const rows = grid.length;
+  const cols = rows ? grid[0].length : 0;
+  if (rows > 1 && cols > 1) {
+    throw fail(`${name} must be a single row or column; found ${rows} rows × ${cols} columns.`);
+  }
+  return grid.flat();
+}
+
+const blank = (v) => v === null || v === undefined || v === "";
+
+/** The values as numbers and nulls (blank cells and errors such as #N/A are missing). */
+function readValues(range) {
+  const cells = flat(range, "values");
+  return cells.map((v, i) => {
+    if (blank(v) || typeof v === "object") return null;
+    if (typeof v === "number") return v;
+    if (typeof v === "boolean") return v ? 1 : 0;
+    const n = Number(String(v).trim());
+    if (String(v).trim() !== "" && Number.isFinite(n)) return n;
+    throw fail(`values must be numbers; found the text '${v}' at position ${i + 1}.`);
+  });
+}
+
+/** The timeline as Excel serial dates or date text, or null when omitted. */
+function readTimeline(range, count) {
+  if (blank(range)) return null;
+  const cells = flat(range, "timeline");
+  if (cells.length === 1 && blank(cells[0])) return null;
+  if (cells.length !== count) {
+    throw fail(`timeline has ${cells.length} dates for ${count} values: give one date per value.`);
+  }
+  return cells.map((v, i) => {
+    if (typeof v === "number" || (typeof v === "string" && v.trim() !== "")) return typeof v === "string" ? v.trim() : v;
+    throw fail(`timeline has no date at position ${i + 1}: every value needs its date.`);
+  });
+}
+
+/** An optional whole number in [min, max], or `fallback` when omitted. */
+function readInteger(value, name, fallback, min, max) {
+  if (blank(value)) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw fail(`${name} must be a whole number from ${min} to ${max}; got ${value}.`);
+  }
+  return value;
+}
+
+/** An optional level strictly between 0 and `max`, or `fallback` when omitted. */
+function readLevel(value, name, fallback, max = 1) {
+  if (blank(value)) return fallback;
+  if (typeof value !== "number" || !(value > 0 && value < max)) {
+    throw fail(`${name} must be a number between 0 and ${max}; got ${value}.`);
+  }
+  return value;
+}
+
+/** A timestamp (Excel serial or date text) as milliseconds since 1970 UTC, or NaN. */
+function toMs(stamp) {
+  if (typeof stamp === "number") return EXCEL_EPOCH + stamp * MS_PER_DAY;
+  const text = String(stamp).trim();
+  const zoned = /[zZ]|[+-]\d\d:?\d\d$/.test(text) || text.length <= 10;
+  return Date.parse(zoned ? text : `${text}Z`);
+}
+
+/** The shortest step of the timeline in days, or null without a readable timeline. */
+function shortestStep(timeline) {
+  if (!timeline || timeline.length < 2) return null;
+  const ms = timeline.map(toMs);
+  let step = Infinity;
+  for (let i = 1; i < ms.length; i++) {
+    const d = ms[i] - ms[i - 1];
+    if (d > 0 && d < step) step = d;
+  }
+  return Number.isFinite(step) ? step / MS_PER_DAY : null;
+}
+
+/** The pane's default horizon for the timeline's frequency: 24 hourly … 6 yearly, else 10. */
+function defaultHorizon(timeline) {
+  const days = shortestStep(timeline);
+  if (days === null) return 10;
+  const table = [
+    [1 / 24, 24],
+    [1, 14],
+    [7, 13],
+    [28, 12],
+    [89, 8],
+    [365, 6],
+  ];
+  const hit = table.find(([d]) => Math.abs(days - d) / d < 0.1 || (d === 28 && days >= 28 && days <= 31));
+  return hit ? hit[1] : 10;
+}
+
+// ---- Server, key, errors ------------------------------------------------------------------------
+
+async function stored(name) {
+  try {
+    return globalThis.OfficeRuntime?.storage ? await OfficeRuntime.storage.getItem(name) : null;
+  } catch {
+    return null; // storage unavailable: no key is sent, and a 401 says to set one
+  }
+}
+
+/** The API's base URL: the one the pane stored, else the page's own server. */
+async function apiBase() {
+  const saved = await stored(URL_NAME);
+  if (saved) return new URL("api/v1/", saved);
+  const href = globalThis.location?.href;
+  if (href && /^https?:/.test(href)) return new URL("../api/v1/", href);
+  throw fail(
+    "The formulas do not know the Chronos server's address yet: open the Chronos pane once.",
+    CustomFunctions.ErrorCode.notAvailable,
+  );
+}
+
+/** The message of a problem+json body: each error's location and message, else its detail. */
+function problemMessage(problem, status) {
+  const errors = Array.isArray(problem?.errors) ? problem.errors : [];
+  if (errors.length) {
+    return errors.map((e) => (e.loc?.length ? `${e.loc.join(".")}: ${e.msg}` : e.msg)).join("; ");
+  }
+  return problem?.detail || problem?.title || `The Chronos server answered ${status}.`;
+}
+
+/** POST `body` to `path`; resolves to the JSON answer, rejects with an Excel error or {status, problem}. */
+async function post(path, body) {
+  const base = await apiBase();
+  const url = new URL(path, base);
+  const key = await stored(KEY_NAME);
+  const headers = { "Content-Type": "application/json", Accept: "application/json" };
+  if (key) headers.Authorization = `Bearer ${key}`;
+  let response;
+  try {
+    response = await fetch(url.href, { method: "POST", headers, body: JSON.stringify(body) });
+  } catch {
+    throw fail(`Chronos server unreachable at ${url.origin}.`, CustomFunctions.ErrorCode.notAvailable);
+  }
+  if (response.ok) return response.json();
+  let problem = null;
+  try {
+    problem = await response.json();
+  } catch {
+    problem = null;
+  }
+  throw { status: response.status, problem, keySent: Boolean(key) };
+}
+
+/** An Excel error for a failed request (`error` from post, or anything thrown). */
+function excelError(error) {
+  if (error instanceof CustomFunctions.Error) return error;
+  if (error && typeof error.status === "number") {
+    const message = problemMessage(error.problem, error.status);
+    if (error.status === 401) {
+      const fix = error.keySent ? "check the API key" : "set the server's API key";
+      return fail(`${message} In the Chronos pane's settings, ${fix}.`, CustomFunctions.ErrorCode.notAvailable);
+    }
+    const code = error.status === 422 ? "invalidValue" : "notAvailable";
+    return fail(message, CustomFunctions.ErrorCode[code]);
+  }
+  return fail(`Chronos formula failed: ${error?.message ?? error}`, CustomFunctions.ErrorCode.notAvailable);
+}
+
+// ---- Batching -----------------------------------------------------------------------------------
+
+/** Calls waiting for the next flush: {endpoint, group, series, need, resolve, reject}. */
+let pending = [];
+let timer = null;
+
+/** Queue one series for `endpoint`; resolves to its part of the server's answer. */
+function enqueue(endpoint, group, series, need) {
+  return new Promise((resolve, reject) => {
+    pending.push({ endpoint, group, series, need, resolve, reject });
+    if (timer === null) timer = setTimeout(flush, BATCH_MS);
+  });
+}
+
+function flush() {
+  const calls = pending;
+  pending = [];
+  timer = null;
+  const batches = new Map();
+  for (const call of calls) {
+    const key = `${call.endpoint} ${JSON.stringify(call.group)}`;
+    if (!batches.has(key)) batches.set(key, []);
+    batches.get(key).push(call);
+  }
+  for (const batch of batches.values()) send(batch);
+}
+
+/** Send one endpoint's calls: identical series once, request-wide options merged from every call. */
+async function send(batch) {
+  const { endpoint, group } = batch[0];
+  const bySeries = new Map();
+  for (const call of batch) {
+    const key = JSON.stringify(call.series);
+    if (!bySeries.has(key)) bySeries.set(key, { series: call.series, calls: [] });
+    bySeries.get(key).calls.push(call);
+  }
+  const entries = [...bySeries.values()];
+  for (let i = 0; i < entries.length; i += MAX_SERIES) {
+    await sendChunk(endpoint, group, entries.slice(i, i + MAX_SERIES));
+  }
+}
+
+/** The request body for `entries` (distinct series with their calls). */
+function requestBody(endpoint, group, entries) {
+  const body = { series: entries.map((e) => e.series), ...group };
+  if (endpoint === "forecast") {
+    const needs = entries.flatMap((e) => e.calls.map((c) => c.need));
+    body.horizon = Math.max(...needs.map((n) => n.horizon));
+    const levels = new Set(needs.flatMap((n) => n.levels));
+    body.quantile_levels = [...levels].sort((a, b) => a - b);
+  }
+  return body;
+}
+
+/** Send a chunk; a 422 naming some series fails their calls and sends the rest again. */
+async function sendChunk(endpoint, group, entries) {
+  let answer;
+  try {
+    answer = await post(endpoint, requestBody(endpoint, group, entries));
+  } catch (error) {
+    const bad = badSeries(error, entries.length);
+    if (bad.size && bad.size < entries.length) {
+      entries.forEach((e, i) => bad.has(i) && e.calls.forEach((c) => c.reject(excelError(seriesError(error, i)))));
+      return sendChunk(endpoint, group, entries.filter((_, i) => !bad.has(i)));
+    }
+    entries.forEach((e, i) => e.calls.forEach((c) => c.reject(excelError(bad.size ? seriesError(error, i) : error))));
+    return;
+  }
+  const list = answer[{ forecast: "forecasts", anomalies: "anomalies", backtest: "backtests" }[endpoint]];
+  entries.forEach((e, i) => e.calls.forEach((c) => c.resolve(list[i])));
+}
+
+/** Indexes of the series a 422 blames (loc ["series", i, …]); empty when it blames the request. */
+function badSeries(error, count) {
+  const errors = error?.status === 422 ? error.problem?.errors : null;
+  if (!Array.isArray(errors) || !errors.length) return new Set();
+  const indexes = errors.map((e) => (e.loc?.[0] === "series" && Number.isInteger(e.loc[1]) ? e.loc[1] : -1));
+  return indexes.every((i) => i >= 0 && i < count) ? new Set(indexes) : new Set();
+}
+
+/** The 422 narrowed to series `index`'s errors, their locations made relative to that series. */
+function seriesError(error, index) {
+  const errors = error.problem.errors
+    .filter((e) => e.loc[1] === index)
+    .map((e) => ({ ...e, loc: e.loc.slice(2) }));
+  return { ...error, problem: { ...error.problem, errors } };
+}
+
+/** The series of a call, as the API takes it. */
+function apiSeries(values, timeline) {
+  return timeline ? { values, timestamps: timeline } : { values };
+}
+
+/** Level key as the API writes it (Python's str(float)). */
+function levelKey(q) {
+  const text = String(q);
+  return text.includes(".") || text.includes("e") ? text : `${text}.0`;
+}
+
+/** Run `work`, turning anything thrown into an Excel error. */
+async function guarded(work) {
+  try {
+    return await work();
+  } catch (error) {
+    throw excelError(error);
+  }
+}
+
+// ---- The functions ------------------------------------------------------------------------------
+
+/**
+ * Forecasts of a series with Chronos-2: a column of `horizon` values (the median, or the given quantile).
+ * @customfunction FORECAST
+ * @param {any[][]} values The history: one row or column of numbers (blank cells are missing values).
+ * @param {any[][]} [timeline] Dates of the values (Excel dates or date text), as many as values.
+ * @param {number} [horizon] Number of steps to forecast (default by frequency: 12 monthly, 14 daily…).
+ * @param {number} [quantile] Quantile level between 0 and 1 (default 0.5, the median).
+ * @returns {Promise<number[][]>} The forecasts, one per row.
+ */
+function forecast(values, timeline, horizon, quantile) {
+  return guarded(async () => {
+    const v = readValues(values);
+    const t = readTimeline(timeline, v.length);
+    const h = readInteger(horizon, "horizon", defaultHorizon(t), 1, MAX_HORIZON);
+    const q = readLevel(quantile, "quantile", 0.5);
+    const answer = await enqueue("forecast", {}, apiSeries(v, t), { horizon: h, levels: [q] });
+    return answer.quantiles[levelKey(q)].slice(0, h).map((x) => [x]);
+  });
+}
+
+/**
+ * The forecast at a future date, like FORECAST.ETS: a range of target dates gives the same shape back.
+ * @customfunction FORECAST.AT FORECAST.AT
+ * @param {any[][]} target_date The date (or dates) to forecast, after the timeline's end, on its frequency.
+ * @param {any[][]} values The history: one row or column of numbers (blank cells are missing values).
+ * @param {any[][]} timeline Dates of the values (Excel dates or date text), as many as values.
+ * @param {number} [quantile] Quantile level between 0 and 1 (default 0.5, the median).
+ * @returns {Promise<any[][]>} The forecast at each target date.
+ */
+function forecastAt(target_date, values, timeline, quantile) {
+  return guarded(async () => {
+    const v = readValues(values);
+    const t = readTimeline(timeline, v.length);
+    if (!t) throw fail("timeline is required: FORECAST.AT finds the target date on it.");
+    const q = readLevel(quantile, "quantile", 0.5);
+    const grid = (Array.isArray(target_date) ? target_date : [[target_date]]).map((r) => (Array.isArray(r) ? r : [r]));
+    const last = Math.max(...t.map(toMs));
+    const days = shortestStep(t);
+    const targets = grid.map((row) =>
+      row.map((d) => {
+        const ms = typeof d === "number" || typeof d === "string" ? toMs(d) : NaN;
+        if (!Number.isFinite(ms)) throw fail(`target_date must be a date; got '${d}'.`);
+        if (ms <= last) {
+          throw fail(`target_date ${d} is not after the timeline's end.`, CustomFunctions.ErrorCode.invalidNumber);
+        }
+        return { text: d, ms };
+      }),
+    );
+    const farthest = Math.max(...targets.flat().map((x) => x.ms));
+    const h = days ? Math.ceil((farthest - last) / MS_PER_DAY / days + 1e-9) : 1;
+    if (h > MAX_HORIZON) {
+      throw fail(`target_date is ${h} steps past the timeline's end; at most ${MAX_HORIZON}.`, CustomFunctions.ErrorCode.invalidNumber);
+    }
+    const answer = await enqueue("forecast", {}, apiSeries(v, t), { horizon: h, levels: [q] });
+    const stamps = (answer.timestamps ?? []).map(toMs);
+    const forecasts = answer.quantiles[levelKey(q)];
+    return targets.map((row) =>
+      row.map(({ text, ms }) => {
+        const at = stamps.findIndex((s) => Math.abs(s - ms) < 1000);
+        if (at < 0) {
+          const freq = answer.frequency ? ` (${answer.frequency})` : "";
+          throw fail(`target_date ${text} is not on the timeline's frequency${freq}.`, CustomFunctions.ErrorCode.invalidNumber);
+        }
+        return forecasts[at];
+      }),
+    );
+  });
+}
+
+/**
+ * Forecast with its central interval: `horizon` rows of forecast, lower, upper.
+ * @customfunction INTERVAL
+ * @param {any[][]} values The history: one row or column of numbers (blank cells are missing values).
+ * @param {any[][]} [timeline] Dates of the values (Excel dates or date text), as many as values.
+ * @param {number} [horizon] Number of steps to forecast (default by frequency).
+ * @param {number} [level] Central interval level between 0 and 1 (default 0.8: lower 0.1, upper 0.9).
+ * @returns {Promise<number[][]>} One row per step: forecast, lower, upper.
+ */
+function interval(values, timeline, horizon, level) {
+  return guarded(async () => {
+    const v = readValues(values);
+    const t = readTimeline(timeline, v.length);
+    const h = readInteger(horizon, "horizon", defaultHorizon(t), 1, MAX_HORIZON);
+    const l = readLevel(level, "level", 0.8);
+    const lo = Number(((1 - l) / 2).toFixed(6));
+    const hi = Number(((1 + l) / 2).toFixed(6));
+    const answer = await enqueue("forecast", {}, apiSeries(v, t), { horizon: h, levels: [lo, 0.5, hi] });
+    const q = answer.quantiles;
+    return q["0.5"].slice(0, h).map((m, i) => [m, q[levelKey(lo)][i], q[levelKey(hi)][i]]);
+  });
+}
+
+/**
+ * Anomalies: TRUE where a value falls outside the band forecast from the values before it.
+ * @customfunction ANOMALIES
+ * @param {any[][]} values The series: one row or column of numbers (blank cells are missing values).
+ * @param {any[][]} [timeline] Dates of the values (Excel dates or date text), as many as values.
+ * @param {number} [level] Share of ordinary points inside their band (default 0.95, at most 0.98).
+ * @returns {Promise<any[][]>} TRUE/FALSE per value, same shape as values; blank where not scored.
+ */
+function anomalies(values, timeline, level) {
+  return guarded(async () => {
+    const v = readValues(values);
+    const t = readTimeline(timeline, v.length);
+    const l = readLevel(level, "level", 0.95, 0.99);
+    const answer = await enqueue("anomalies", { level: l }, apiSeries(v, t), null);
+    const flags = answer.is_anomaly.map((f) => (f === null || f === undefined ? "" : f));
+    const isRow = Array.isArray(values) && values.length === 1 && values[0].length > 1;
+    return isRow ? [flags] : flags.map((f) => [f]);
+  });
+}
+
+/**
+ * Backtest: a metric of Chronos-2's forecasts over rolling windows at the end of the series.
+ * @customfunction BACKTEST
+ * @param {any[][]} values The series: one row or column of numbers (blank cells are missing values).
+ * @param {any[][]} [timeline] Dates of the values (Excel dates or date text); leave it out to number the steps.
+ * @param {number} [horizon] Steps forecast by each window (required).
+ * @param {number} [windows] Number of rolling windows (default 3).
+ * @param {string} [metric] MASE (default), MAE, RMSE, MAPE, sMAPE, WQL, coverage or skill.
+ * @returns {Promise<number>} The metric over the windows.
+ */
+function backtest(values, timeline, horizon, windows, metric) {
+  return guarded(async () => {
+    const v = readValues(values);
+    const t = readTimeline(timeline, v.length);
+    const h = readInteger(horizon, "horizon", null, 1, MAX_HORIZON);
+    if (h === null) throw fail("horizon is required: the steps each backtest window forecasts.");
+    const w = readInteger(windows, "windows", 3, 1, 100);
+    const name = blank(metric) ? "MASE" : METRICS.find((m) => m.toLowerCase() === String(metric).toLowerCase());
+    if (!name) throw fail(`metric must be one of ${METRICS.join(", ")}; got '${metric}'.`);
+    const answer = await enqueue("backtest", { horizon: h, windows: w }, apiSeries(v, t), null);
+    const value = name === "skill" ? answer.skill : answer.metrics[name];
+    if (value === null || value === undefined) {
+      throw fail(`${name} is undefined for this series (e.g. MAPE with zero actuals).`, CustomFunctions.ErrorCode.divisionByZero);
+    }
+    return value;
+  });
+}
+
+CustomFunctions.associate("FORECAST", forecast);
+CustomFunctions.associate("FORECAST.AT", forecastAt);
+CustomFunctions.associate("INTERVAL", interval);
+CustomFunctions.associate("ANOMALIES", anomalies);
+CustomFunctions.associate("BACKTEST", backtest);

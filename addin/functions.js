@@ -9,6 +9,10 @@
 const BATCH_MS = 50;
 const MAX_SERIES = 1000; // per request, the API's limit
 const MAX_HORIZON = 1024;
+// Chronos-2 forecasts in patches of 16 steps, and a forecast's first steps change slightly with the
+// number of patches asked for. So every forecast request asks for whole patches: a cell's value depends
+// on its own horizon only, never on which other cells recalculated with it.
+const PATCH = 16;
 const KEY_NAME = "chronos-excel.apiKey";
 const URL_NAME = "chronos-excel.serverUrl";
 const MS_PER_DAY = 86400000;
@@ -126,17 +130,21 @@ async function stored(name) {
   }
 }
 
-/** The API's base URL: the one the pane stored, else the page's own server. */
+/** The API's base URL, ending in "/api/v1/": the one the pane stored, else the page's own server. String
+ * work rather than URL objects: the JavaScript-only runtime documents fetch, not the URL class. */
 async function apiBase() {
   const saved = await stored(URL_NAME);
-  if (saved) return new URL("api/v1/", saved);
+  if (saved) return `${String(saved).replace(/\/+$/, "")}/api/v1/`;
   const href = globalThis.location?.href;
-  if (href && /^https?:/.test(href)) return new URL("../api/v1/", href);
+  if (href && /^https?:/.test(href)) return href.replace(/\/addin\/[^/]*([?#].*)?$/, "/api/v1/");
   throw fail(
     "The formulas do not know the Chronos server's address yet: open the Chronos pane once.",
     CustomFunctions.ErrorCode.notAvailable,
   );
 }
+
+/** "https://host:port" of a URL. */
+const originOf = (url) => url.match(/^[a-z]+:\/\/[^/]+/i)?.[0] ?? url;
 
 /** The message of a problem+json body: each error's location and message, else its detail. */
 function problemMessage(problem, status) {
@@ -149,16 +157,15 @@ function problemMessage(problem, status) {
 
 /** POST `body` to `path`; resolves to the JSON answer, rejects with an Excel error or {status, problem}. */
 async function post(path, body) {
-  const base = await apiBase();
-  const url = new URL(path, base);
+  const url = (await apiBase()) + path;
   const key = await stored(KEY_NAME);
   const headers = { "Content-Type": "application/json", Accept: "application/json" };
   if (key) headers.Authorization = `Bearer ${key}`;
   let response;
   try {
-    response = await fetch(url.href, { method: "POST", headers, body: JSON.stringify(body) });
+    response = await fetch(url, { method: "POST", headers, body: JSON.stringify(body) });
   } catch {
-    throw fail(`Chronos server unreachable at ${url.origin}.`, CustomFunctions.ErrorCode.notAvailable);
+    throw fail(`Chronos server unreachable at ${originOf(url)}.`, CustomFunctions.ErrorCode.notAvailable);
   }
   if (response.ok) return response.json();
   let problem = null;
@@ -222,22 +229,27 @@ async function send(batch) {
     bySeries.get(key).calls.push(call);
   }
   const entries = [...bySeries.values()];
-  for (let i = 0; i < entries.length; i += MAX_SERIES) {
-    await sendChunk(endpoint, group, entries.slice(i, i + MAX_SERIES));
+  try {
+    for (let i = 0; i < entries.length; i += MAX_SERIES) {
+      await sendChunk(endpoint, group, entries.slice(i, i + MAX_SERIES));
+    }
+  } catch (error) {
+    batch.forEach((call) => call.reject(excelError(error))); // settled calls ignore it; none is left hanging
   }
 }
 
-/** The request body for `entries` (distinct series with their calls). */
+/** The request body for `entries` (distinct series with their calls); forecasts get every level asked. */
 function requestBody(endpoint, group, entries) {
   const body = { series: entries.map((e) => e.series), ...group };
   if (endpoint === "forecast") {
-    const needs = entries.flatMap((e) => e.calls.map((c) => c.need));
-    body.horizon = Math.max(...needs.map((n) => n.horizon));
-    const levels = new Set(needs.flatMap((n) => n.levels));
+    const levels = new Set(entries.flatMap((e) => e.calls.flatMap((c) => c.need.levels)));
     body.quantile_levels = [...levels].sort((a, b) => a - b);
   }
   return body;
 }
+
+/** A forecast's horizon as the request asks it: whole patches (see PATCH). */
+const patches = (h) => ({ horizon: Math.min(MAX_HORIZON, Math.ceil(h / PATCH) * PATCH) });
 
 /** Send a chunk; a 422 naming some series fails their calls and sends the rest again. */
 async function sendChunk(endpoint, group, entries) {
@@ -310,7 +322,7 @@ function forecast(values, timeline, horizon, quantile) {
     const t = readTimeline(timeline, v.length);
     const h = readInteger(horizon, "horizon", defaultHorizon(t), 1, MAX_HORIZON);
     const q = readLevel(quantile, "quantile", 0.5);
-    const answer = await enqueue("forecast", {}, apiSeries(v, t), { horizon: h, levels: [q] });
+    const answer = await enqueue("forecast", patches(h), apiSeries(v, t), { levels: [q] });
     return answer.quantiles[levelKey(q)].slice(0, h).map((x) => [x]);
   });
 }
@@ -348,7 +360,7 @@ function forecastAt(target_date, values, timeline, quantile) {
     if (h > MAX_HORIZON) {
       throw fail(`target_date is ${h} steps past the timeline's end; at most ${MAX_HORIZON}.`, CustomFunctions.ErrorCode.invalidNumber);
     }
-    const answer = await enqueue("forecast", {}, apiSeries(v, t), { horizon: h, levels: [q] });
+    const answer = await enqueue("forecast", patches(h), apiSeries(v, t), { levels: [q] });
     const stamps = (answer.timestamps ?? []).map(toMs);
     const forecasts = answer.quantiles[levelKey(q)];
     return targets.map((row) =>
@@ -381,7 +393,7 @@ function interval(values, timeline, horizon, level) {
     const l = readLevel(level, "level", 0.8);
     const lo = Number(((1 - l) / 2).toFixed(6));
     const hi = Number(((1 + l) / 2).toFixed(6));
-    const answer = await enqueue("forecast", {}, apiSeries(v, t), { horizon: h, levels: [lo, 0.5, hi] });
+    const answer = await enqueue("forecast", patches(h), apiSeries(v, t), { levels: [lo, 0.5, hi] });
     const q = answer.quantiles;
     return q["0.5"].slice(0, h).map((m, i) => [m, q[levelKey(lo)][i], q[levelKey(hi)][i]]);
   });

@@ -4,9 +4,15 @@
 // documents it for Outlook only), else this browser's localStorage under Office.context.partitionKey
 // where Office partitions storage. Never Office.context.document.settings: that would save the key
 // inside the workbook, for everyone the file is sent to.
+//
+// The CHRONOS.* formulas (functions.js) run apart from the pane, in Excel desktop without a page or
+// localStorage: the pane also writes the server's address and the key to OfficeRuntime.storage, which both
+// share, where that exists.
 /* global Office */
 
 const NAME = "chronos-excel.apiKey";
+const SERVER = "chronos-excel.serverUrl";
+const SERVER_URL = new URL("../", import.meta.url).href; // the app's root: the pane is under /addin/
 const TOKEN = /^[\x21-\x7e]+$/; // what an HTTP header can carry: visible ASCII, no spaces
 
 const context = () => globalThis.Office?.context;
@@ -49,6 +55,19 @@ function saveRoaming(settings) {
   );
 }
 
+/** Give the CHRONOS.* formulas the server's address and `key`; rejects saying why not. Without
+ * OfficeRuntime.storage (a browser, or an Excel without the shared storage) there is nothing to do. */
+export async function shareWithFormulas(key = apiKey()) {
+  const storage = globalThis.OfficeRuntime?.storage;
+  if (!storage) return;
+  try {
+    await storage.setItem(SERVER, SERVER_URL);
+    await storage.setItem(NAME, key);
+  } catch (error) {
+    throw new Error(`Office would not share the settings with the CHRONOS formulas: ${error.message ?? error}`);
+  }
+}
+
 /** Save the key, trimmed (an empty key removes it); resolves to what was saved, rejects saying why not. */
 export async function saveApiKey(key) {
   const value = key.trim();
@@ -59,6 +78,7 @@ export async function saveApiKey(key) {
     if (value) settings.set(NAME, value);
     else settings.remove(NAME);
     await saveRoaming(settings);
+    await shareWithFormulas(value);
     return value;
   }
   try {
@@ -67,5 +87,6 @@ export async function saveApiKey(key) {
   } catch (error) {
     throw new Error(`The browser would not keep the key (${error.name}): allow this add-in to store data, then save again.`);
   }
+  await shareWithFormulas(value);
   return value;
 }

@@ -9,7 +9,7 @@ import { columnName, parseAddress } from "./a1.js";
 import { parseData, ROLES } from "./parse.js";
 import { anomaliesRequest, backtestRequest, forecastRequests, horizonProblem, whatIfDrivers } from "./requests.js";
 import { anomalyTable, backtestTable, forecastTable } from "./tables.js";
-import { apiKey, saveApiKey, storageName } from "./settings.js";
+import { apiKey, saveApiKey, shareWithFormulas, storageName } from "./settings.js";
 
 /** The pane's element with this id: typed as an input, the widest of the pane's controls. */
 const $ = (id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
@@ -420,6 +420,7 @@ function start() {
 
 Office.onReady((info) => {
   wireSettings();
+  shareWithFormulas().catch((error) => showMessage({ kind: "warning", text: error.message }));
   if (info.host === Office.HostType.Excel) {
     start();
   } else {

@@ -13,9 +13,9 @@ from datetime import date
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Route
+from playwright.sync_api import Browser, Page, Route, expect
 
-from tests.pane_helpers import months, serial, watch_csp
+from tests.pane_helpers import months, open_pane, serial, watch_csp
 
 pytest_plugins = ["tests.pane_fixtures"]
 
@@ -256,3 +256,29 @@ def test_server_and_key_come_from_office_runtime_storage(browser, live_server):
         (request,) = fx.requests
         assert request["url"] == f"{live_server}/api/v1/forecast"
         assert request["headers"]["authorization"] == "Bearer s3cret"
+
+
+RECORDING_STORAGE = """window.OfficeRuntime = {storage: {
+  items: {},
+  async setItem(k, v) { this.items[k] = v; },
+  async getItem(k) { return this.items[k] ?? null; },
+}};"""
+
+
+def test_the_pane_gives_the_formulas_its_server_and_key(pane_page, live_server):
+    pane_page.context.add_init_script(RECORDING_STORAGE)
+    pane = open_pane(pane_page, live_server)
+    stored = "() => OfficeRuntime.storage.items"
+    assert pane_page.evaluate(stored) == {"chronos-excel.serverUrl": f"{live_server}/", "chronos-excel.apiKey": ""}
+    pane.button("Settings").click()
+    pane_page.get_by_label("Server API key").fill(" s3cret ")
+    pane.button("Save").click()
+    expect(pane_page.locator("#settings")).to_be_hidden()
+    assert pane_page.evaluate(stored)["chronos-excel.apiKey"] == "s3cret"
+
+
+def test_a_cells_value_does_not_depend_on_the_cells_recalculated_with_it(fx, client):
+    far = serial(months(date(2025, 1, 1), 40)[-1])  # 40 steps ahead: a longer forecast of the same data
+    near, _ = fx.gather([("FORECAST", [VALUES, TIMELINE, 3, None]), ("FORECAST.AT", [[[far]], VALUES, TIMELINE, None])])
+    expected = api(client, "forecast", {"series": [series()], "horizon": 3, "quantile_levels": [0.5]})
+    assert [r[0] for r in near["value"]] == pytest.approx(expected["forecasts"][0]["median"], rel=1e-6)

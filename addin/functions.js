@@ -411,7 +411,7 @@ function anomalies(values, timeline, level) {
   return guarded(async () => {
     const v = readValues(values);
     const t = readTimeline(timeline, v.length);
-    const l = readLevel(level, "level", 0.95, 0.99);
+    const l = readLevel(level, "level", 0.95); // the server says its own limit (0.98)
     const answer = await enqueue("anomalies", { level: l }, apiSeries(v, t), null);
     const flags = answer.is_anomaly.map((f) => (f === null || f === undefined ? "" : f));
     const isRow = Array.isArray(values) && values.length === 1 && values[0].length > 1;

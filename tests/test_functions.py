@@ -8,13 +8,16 @@ compared with the API's answers for the same data; requests are counted as they 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
+from werkzeug.serving import make_server
 
+from chronos_excel import create_app
 from tests.pane_helpers import months, open_pane, serial, watch_csp
 
 pytest_plugins = ["tests.pane_fixtures"]
@@ -163,11 +166,18 @@ def test_forecast_at_a_date_off_the_timeline_is_num(fx, target, message):
 
 
 def test_anomalies_give_one_flag_per_value_in_the_same_shape(fx, client):
-    values = [10, 11, 10, 12, 11, 10, 11, 60, 11, 10, 12, 11]
+    values = [10 + (k % 3) for k in range(48)]
+    values[44] = 60  # a spike among the scored points (from the 33rd on)
     expected = api(client, "anomalies", {"series": [{"values": values}], "level": 0.95})
     flags = ["" if f is None else f for f in expected["anomalies"][0]["is_anomaly"]]
+    assert flags[:32] == [""] * 32 and all(isinstance(f, bool) for f in flags[32:])
     assert fx.call("ANOMALIES", [values], None, None) == {"value": [flags]}  # a row in, a row out
     assert fx.call("ANOMALIES", column(values), None, None) == {"value": column(flags)}
+
+
+def test_the_servers_limit_on_the_anomaly_level_is_value(fx):
+    result = fx.call("ANOMALIES", VALUES, TIMELINE, 0.99)
+    assert result["error"] == "#VALUE!" and "level" in result["message"] and "0.98" in result["message"]
 
 
 @pytest.mark.parametrize(
@@ -282,3 +292,35 @@ def test_a_cells_value_does_not_depend_on_the_cells_recalculated_with_it(fx, cli
     near, _ = fx.gather([("FORECAST", [VALUES, TIMELINE, 3, None]), ("FORECAST.AT", [[[far]], VALUES, TIMELINE, None])])
     expected = api(client, "forecast", {"series": [series()], "horizon": 3, "quantile_levels": [0.5]})
     assert [r[0] for r in near["value"]] == pytest.approx(expected["forecasts"][0]["median"], rel=1e-6)
+
+
+@pytest.fixture(scope="module")
+def keyed_server(tiny_model_dir) -> Iterator[str]:
+    """The real app with an API key required, behind a real threaded HTTP server (as live_server)."""
+    config = {"MODEL": str(tiny_model_dir), "DEVICE": "cpu", "DTYPE": "float32", "TESTING": True, "API_KEYS": "s3cret"}
+    server = make_server("127.0.0.1", 0, create_app(config), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.mark.parametrize(
+    ("key", "fix"),
+    [
+        ("", "In the Chronos pane's settings, set the server's API key."),  # none saved
+        ("wrong", "In the Chronos pane's settings, check the API key."),  # a key the server does not know
+    ],
+)
+def test_a_401_is_na_saying_how_to_fix_the_key(browser, keyed_server, key, fix):
+    storage = {"chronos-excel.serverUrl": keyed_server, "chronos-excel.apiKey": key}
+    for fx in open_functions(browser, keyed_server, storage=storage):
+        result = fx.call("FORECAST", VALUES, TIMELINE, 2, None)
+        assert result["error"] == "#N/A" and result["message"].endswith(fix)
+
+
+def test_with_the_right_key_the_formulas_answer(browser, keyed_server):
+    storage = {"chronos-excel.serverUrl": keyed_server, "chronos-excel.apiKey": "s3cret"}
+    for fx in open_functions(browser, keyed_server, storage=storage):
+        assert "value" in fx.call("BACKTEST", VALUES, TIMELINE, 3, 2, None)

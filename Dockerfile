@@ -5,6 +5,7 @@ FROM python:3.11-slim
 
 ENV PIP_NO_CACHE_DIR=1 \
     HF_HOME=/data/huggingface \
+    OMP_WAIT_POLICY=PASSIVE \
     CHRONOS_DEVICE=auto
 
 WORKDIR /app
@@ -19,4 +20,7 @@ USER chronos
 VOLUME /data
 EXPOSE 8000
 HEALTHCHECK --start-period=300s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/v1/health')"
-CMD ["chronos-excel", "serve", "--host", "0.0.0.0", "--port", "8000"]
+# docker stop sends SIGTERM: the server refuses new connections, finishes what it holds, exits 0.
+# Give it the grace period:  docker stop -t 70
+STOPSIGNAL SIGTERM
+CMD ["chronos-excel", "serve", "--host", "0.0.0.0", "--port", "8000", "--grace-seconds", "60"]

@@ -59,6 +59,7 @@ def health() -> Response | dict:
         "fallback": predictor.fallback_reason is not None,
         "fallback_reason": predictor.fallback_reason,
         "auth": "api_key" if current_app.extensions.get("chronos_api_keys") else "none",
+        **(predictor.queue.status() if predictor.queue else {"queued": 0, "in_flight": 0}),
     }
 
 

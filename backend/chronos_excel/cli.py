@@ -44,6 +44,9 @@ def serve(args: argparse.Namespace) -> None:
     from .app import create_app
     from .settings import SettingsError, settings_from_env
 
+    # The model worker is one thread calling torch: GNU OpenMP's busy-waiting would slow it 3-10x whenever
+    # other processes want the CPU. Set before torch is imported.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:  # check every CHRONOS_* value before a server starts: a bad one stops here, named
         settings_from_env()
     except SettingsError as exc:
@@ -72,14 +75,27 @@ def serve(args: argparse.Namespace) -> None:
 
 def _serve_gunicorn(make_app, args: argparse.Namespace, tls: tuple[str, str] | None) -> None:
     from gunicorn.app.base import BaseApplication
+    from gunicorn.workers.gthread import ThreadWorker
+
+    class DrainingWorker(ThreadWorker):
+        """On SIGTERM, close the listening sockets at once: new connections are refused instead of waiting
+        in the backlog of a worker that will never accept them, while the requests in hand finish."""
+
+        def handle_exit(self, sig, frame) -> None:
+            super().handle_exit(sig, frame)
+            self.set_accept_enabled(False)
+            for listener in self.sockets:
+                listener.close()
 
     class Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", 1)  # one process holds the one model copy
-            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("worker_class", DrainingWorker)
             self.cfg.set("threads", args.threads)
             self.cfg.set("timeout", 600)  # long forecasts must not get the worker killed
+            # SIGTERM: stop accepting connections, finish queued and in-flight requests, then exit 0
+            self.cfg.set("graceful_timeout", args.grace_seconds)
             self.cfg.set("accesslog", "-")
             if tls:
                 self.cfg.set("certfile", tls[0])
@@ -124,7 +140,8 @@ def train_bundled(args: argparse.Namespace) -> None:
     """Train the small offline Chronos-2 that ships in the package."""
     from .training import train_bundled as train
 
-    train(Path(args.out), seed=args.seed)
+    init = Path(args.init) if args.init else None
+    train(Path(args.out), seed=args.seed, threads=args.threads, start_stage=args.start_stage, init=init)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -143,7 +160,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--cert", help="TLS certificate file (PEM)")
     run.add_argument("--key", help="TLS private key file (PEM)")
-    run.add_argument("--threads", type=int, default=8, help="concurrent requests (default 8)")
+    run.add_argument("--threads", type=int, default=32, help="concurrent connections (default 32; the model is shared)")
+    run.add_argument(
+        "--grace-seconds",
+        type=int,
+        default=60,
+        help="on SIGTERM, how long to finish queued and in-flight requests before exiting (default 60)",
+    )
     run.add_argument("--server", choices=["gunicorn", "cheroot"], help="default: gunicorn, cheroot on Windows")
     run.add_argument(
         "--api-key",
@@ -160,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train-bundled", help="train the small offline model that ships in the package")
     train.add_argument("--out", required=True, help="directory to write the checkpoint to")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's, the number of cores)")
+    train.add_argument("--start-stage", type=int, default=1, help="continue at this stage (needs --init)")
+    train.add_argument("--init", help="checkpoint saved by the earlier stages with the same seed")
     train.set_defaults(func=train_bundled)
     return parser
 

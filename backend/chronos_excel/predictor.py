@@ -22,6 +22,7 @@ from flask import Flask, current_app
 from huggingface_hub import HfApi, snapshot_download
 from huggingface_hub.errors import LocalEntryNotFoundError
 
+from .batching import ModelQueue
 from .covariates import ModelInput, schema_of
 from .problems import ModelUnavailable
 
@@ -134,12 +135,16 @@ class Predictor:
     dtype: str = "auto"
     batch_size: int = 256
     batch_tokens: int = 4096
+    gather_seconds: float = 0.002
+    max_batch_rows: int = 1024
+    max_queued_tokens: int = 400_000
+    deadline_seconds: float = 600.0
     state: str = "loading"
     reason: str = "the model is loading"
     info: dict = field(default_factory=dict)
     fallback_reason: str | None = None
     pipeline: Chronos2Pipeline | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    queue: ModelQueue | None = field(default=None, repr=False)
 
     def load(self) -> None:
         """Load the model (once); on failure record why, so /health can say it.
@@ -260,22 +265,48 @@ class Predictor:
         for i, item in enumerate(inputs):
             group = groups[i] if cross_learning and groups is not None else 0
             calls.setdefault((schema_of(item), group), []).append(i)
+        queue = self._queue()
+        submitted = []
+        for (schema, _), indices in calls.items():
+            batch = [self._as_library_input(inputs[i], keep) for i in indices]
+            tokens = len(batch) * self._tokens_per_row(batch, horizon)
+            submitted.append((indices, queue.submit(batch, horizon, cross_learning, schema, tokens)))
         predictions: list[torch.Tensor | None] = [None] * len(inputs)
-        with self._lock:
-            for indices in calls.values():
-                batch = [self._as_library_input(inputs[i], keep) for i in indices]
-                batch_size, context_length = self.pass_size(batch, horizon)
-                answers = pipeline.predict(
-                    batch,
-                    prediction_length=horizon,
-                    batch_size=batch_size,
-                    context_length=context_length,
-                    cross_learning=cross_learning,
-                )
-                for i, answer in zip(indices, answers, strict=True):
-                    predictions[i] = answer
+        for indices, call in submitted:
+            for i, answer in zip(indices, queue.result(call), strict=True):
+                predictions[i] = answer
         grid = torch.cat(predictions, dim=0).transpose(1, 2)  # (rows, quantile, h) -> (rows, h, quantile)
         return QuantileGrid(grid.sort(dim=-1).values, np.concatenate(scales))
+
+    def _queue(self) -> ModelQueue:
+        if self.queue is None:
+            self.queue = ModelQueue(
+                self._predict,
+                gather_seconds=self.gather_seconds,
+                max_rows=self.max_batch_rows,
+                max_queued_tokens=self.max_queued_tokens,
+                deadline_seconds=self.deadline_seconds,
+            )
+        return self.queue
+
+    def _predict(self, batch: list[torch.Tensor | dict], horizon: int, cross_learning: bool) -> list[torch.Tensor]:
+        """One batched library call (run by the model worker), in passes of at most ``batch_tokens``."""
+        pipeline = self._ready()
+        batch_size, context_length = self.pass_size(batch, horizon)
+        return pipeline.predict(
+            batch,
+            prediction_length=horizon,
+            batch_size=batch_size,
+            context_length=context_length,
+            cross_learning=cross_learning,
+        )
+
+    def _tokens_per_row(self, batch: list[torch.Tensor | dict], horizon: int) -> int:
+        """The patch tokens of a row of this batch (its longest context and the output patches)."""
+        pipeline = self._ready()
+        patch = pipeline.model_output_patch_size
+        longest = min(max(_length(item) for item in batch), pipeline.model_context_length)
+        return -(-longest // patch) + 1 + min(-(-horizon // patch), pipeline.max_output_patches)
 
     def pass_size(self, batch: list[torch.Tensor | dict], horizon: int) -> tuple[int, int]:
         """Rows per forward pass and the context length, so that a pass holds at most ``batch_tokens``
@@ -325,6 +356,10 @@ def init_app(app: Flask) -> Predictor:
         dtype=app.config["DTYPE"],
         batch_size=app.config["BATCH_SIZE"],
         batch_tokens=app.config["BATCH_TOKENS"],
+        gather_seconds=app.config["GATHER_MS"] / 1000,
+        max_batch_rows=app.config["MAX_BATCH_ROWS"],
+        max_queued_tokens=app.config["MAX_QUEUED_TOKENS"],
+        deadline_seconds=app.config["QUEUE_DEADLINE"],
     )
     app.extensions["chronos_predictor"] = predictor
     if app.config["LOAD_IN_BACKGROUND"]:

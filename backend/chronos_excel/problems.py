@@ -29,6 +29,14 @@ class ModelUnavailable(RuntimeError):
     """The model is still loading or failed to load."""
 
 
+class ModelBusy(RuntimeError):
+    """The model's queue is full (or a request waited past its deadline): try again after ``retry_after`` s."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
     """Build a ``application/problem+json`` response."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
@@ -69,6 +77,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def _validation_error(exc: ValidationError) -> Response:
         return validation_problem(pydantic_errors(exc))
+
+    @app.errorhandler(ModelBusy)
+    def _model_busy(exc: ModelBusy) -> Response:
+        response = problem(503, "Model busy", str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(ModelUnavailable)
     def _model_unavailable(exc: ModelUnavailable) -> Response:

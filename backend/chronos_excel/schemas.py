@@ -294,6 +294,8 @@ class Health(BaseModel):
         description="True when the offline demo model serves because the requested one could not be loaded."
     )
     fallback_reason: str | None
+    queued: int = Field(description="Model calls waiting for the model.")
+    in_flight: int = Field(description="Model calls being computed now.")
     auth: Literal["none", "api_key"] = Field(
         description='"api_key" when the other routes need Authorization: Bearer <key>.'
     )

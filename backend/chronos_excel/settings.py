@@ -94,6 +94,14 @@ SETTINGS = [
     Setting("DTYPE", "auto", "auto, float32 or bfloat16", one_of("auto", "float32", "bfloat16")),
     Setting("BATCH_SIZE", 256, "most rows per forward pass (targets and covariates)", whole_number(1)),
     Setting("BATCH_TOKENS", 4096, "most patch tokens per forward pass (bounds activation memory)", whole_number(64)),
+    Setting(
+        "GATHER_MS", 2, "milliseconds the model worker waits to merge concurrent requests (0: off)", whole_number(0)
+    ),
+    Setting("MAX_BATCH_ROWS", 1024, "most inputs merged into one model call", whole_number(1)),
+    Setting(
+        "MAX_QUEUED_TOKENS", 400_000, "queued model work (patch tokens) beyond which requests get 503", whole_number(1)
+    ),
+    Setting("QUEUE_DEADLINE", 600, "seconds a request may wait for the model before it is dropped", whole_number(1)),
     Setting("MAX_CONTENT_LENGTH", 10 * 1024 * 1024, "largest request body in bytes", whole_number(1)),
     Setting("MAX_SERIES", 1000, "most series per request", whole_number(1)),
     Setting("MAX_HORIZON", 1024, "longest horizon", whole_number(1)),

@@ -1,0 +1,164 @@
+"""Many users, one model: a single model worker serves a queue of model calls, merging the calls of
+concurrent requests that can share a batch, and refusing new work at once when the queue is full.
+
+Calls can share a batch when they have the same input schema and horizon and do not use cross-learning
+(whose results depend on what else is in the batch): each input then gets the forecast it would get alone.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .problems import ModelBusy
+
+
+@dataclass(eq=False)
+class Call:
+    """One model call of one request: its inputs, horizon and cost in patch tokens."""
+
+    inputs: list
+    horizon: int
+    cross_learning: bool
+    schema: tuple
+    tokens: int
+    expires: float
+    done: threading.Event = field(default_factory=threading.Event)
+    answers: list | None = None
+    error: BaseException | None = None
+
+    def mergeable_with(self, other: Call) -> bool:
+        return not (self.cross_learning or other.cross_learning) and (self.schema, self.horizon) == (
+            other.schema,
+            other.horizon,
+        )
+
+
+class ModelQueue:
+    """A queue of model calls served by one worker thread.
+
+    ``run(inputs, horizon, cross_learning)`` makes one batched model call and returns one answer per input.
+    ``gather_seconds`` is how long the worker waits for more calls to merge once one arrives (0: none);
+    ``max_rows`` caps the inputs merged into one call; ``max_queued_tokens`` caps the queued work (a call
+    arriving at an idle model is always taken); ``deadline_seconds`` drops calls that waited longer.
+    """
+
+    def __init__(
+        self,
+        run: Callable[[list, int, bool], list],
+        *,
+        gather_seconds: float = 0.002,
+        max_rows: int = 1024,
+        max_queued_tokens: int = 400_000,
+        deadline_seconds: float = 600.0,
+    ) -> None:
+        self._run = run
+        self.gather_seconds = gather_seconds
+        self.max_rows = max_rows
+        self.max_queued_tokens = max_queued_tokens
+        self.deadline_seconds = deadline_seconds
+        self._calls: deque[Call] = deque()
+        self._changed = threading.Condition()
+        self.in_flight = 0
+        self.queued_tokens = 0
+        self.seconds_per_token = 1e-4  # refined by every call; used for Retry-After
+        threading.Thread(target=self._serve, name="model-worker", daemon=True).start()
+
+    def status(self) -> dict[str, int]:
+        """Calls waiting and calls being computed now."""
+        with self._changed:
+            return {"queued": len(self._calls), "in_flight": self.in_flight}
+
+    def submit(self, inputs: list, horizon: int, cross_learning: bool, schema: tuple, tokens: int) -> Call:
+        """Queue a call, or raise ``ModelBusy`` when the queue holds too much work already."""
+        call = Call(inputs, horizon, cross_learning, schema, tokens, time.monotonic() + self.deadline_seconds)
+        with self._changed:
+            busy = self._calls or self.in_flight
+            if busy and self.queued_tokens + tokens > self.max_queued_tokens:
+                wait = max(1, round((self.queued_tokens + tokens) * self.seconds_per_token))
+                raise ModelBusy(
+                    f"The model has {self.queued_tokens:,} patch tokens of work queued (at most "
+                    f"{self.max_queued_tokens:,}); try again in about {wait} s.",
+                    retry_after=wait,
+                )
+            self._calls.append(call)
+            self.queued_tokens += tokens
+            self._changed.notify()
+        return call
+
+    def result(self, call: Call) -> list:
+        """Wait for a call's answers (one per input); a call still queued at its deadline is dropped."""
+        if not call.done.wait(timeout=max(0.0, call.expires - time.monotonic())):
+            with self._changed:
+                if call in self._calls:
+                    self._calls.remove(call)
+                    self._expire(call)
+            call.done.wait()
+        if call.error is not None:
+            raise call.error
+        return call.answers  # type: ignore[return-value]
+
+    def _serve(self) -> None:
+        while True:
+            with self._changed:
+                while not self._calls:
+                    self._changed.wait()
+            if self.gather_seconds:
+                time.sleep(self.gather_seconds)  # let concurrent requests' calls arrive to share the batch
+            batch = self._take()
+            if not batch:
+                continue
+            inputs = [item for call in batch for item in call.inputs]
+            started = time.monotonic()
+            try:
+                answers = self._run(inputs, batch[0].horizon, batch[0].cross_learning)
+            except BaseException as exc:  # every waiting request must hear of it
+                for call in batch:
+                    call.error = exc
+            else:
+                offset = 0
+                for call in batch:
+                    call.answers = answers[offset : offset + len(call.inputs)]
+                    offset += len(call.inputs)
+                tokens = sum(call.tokens for call in batch)
+                self.seconds_per_token = (time.monotonic() - started) / max(tokens, 1)
+            finally:
+                with self._changed:
+                    self.in_flight = 0
+                for call in batch:
+                    call.done.set()
+
+    def _take(self) -> list[Call]:
+        """The next call and every queued call that can share its batch (expired ones are dropped)."""
+        now = time.monotonic()
+        with self._changed:
+            while self._calls and self._calls[0].expires < now:
+                self._expire(self._calls.popleft())
+            if not self._calls:
+                return []
+            first = self._calls.popleft()
+            batch, rows, kept = [first], len(first.inputs), deque()
+            while self._calls:
+                call = self._calls.popleft()
+                if call.expires < now:
+                    self._expire(call)
+                elif call.mergeable_with(first) and rows + len(call.inputs) <= self.max_rows:
+                    batch.append(call)
+                    rows += len(call.inputs)
+                else:
+                    kept.append(call)
+            self._calls = kept
+            self.queued_tokens -= sum(call.tokens for call in batch)
+            self.in_flight = len(batch)
+            return batch
+
+    def _expire(self, call: Call) -> None:
+        self.queued_tokens -= call.tokens
+        call.error = ModelBusy(
+            f"The request waited more than {self.deadline_seconds:.0f} s for the model and was dropped.",
+            retry_after=max(1, round(self.queued_tokens * self.seconds_per_token)),
+        )
+        call.done.set()

@@ -52,7 +52,33 @@ function readValues(range) {
   });
 }
 
-/** The timeline as Excel serial dates or date text, or null when omitted. */
+const ISO = /^(\d{4})[-/](\d{1,2})(?:[-/](\d{1,2}))?(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?)?(Z)?$/;
+
+/** Date text -> Excel serial, as the pane reads it (dates.js parseDateText): "2024-01-31", "2024/01/31",
+ * "2024-01", "2024-01-31T10:00[:00][Z]"; else null. */
+function parseDateText(text) {
+  const m = ISO.exec(String(text).trim());
+  if (!m) return null;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), m[3] === undefined ? 1 : Number(m[3])];
+  const [hour, minute, second] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
+  const ms = Date.UTC(year, month - 1, day, hour, minute, 0) + second * 1000;
+  const date = new Date(ms);
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day || hour > 23 || minute > 59) return null;
+  return (ms - EXCEL_EPOCH) / MS_PER_DAY;
+}
+
+/** A date argument (an Excel date, or date text) as an Excel serial; a #VALUE! naming it otherwise. */
+function readDate(value, what) {
+  if (typeof value === "number") return value;
+  const serial = blank(value) || typeof value !== "string" ? null : parseDateText(value);
+  if (serial === null) {
+    const found = blank(value) ? "nothing" : `'${typeof value === "object" ? "an error" : value}'`;
+    throw fail(`${what} must be a date (an Excel date, or text such as 2024-01-31); found ${found}.`);
+  }
+  return serial;
+}
+
+/** The timeline as Excel serial dates, or null when omitted. */
 function readTimeline(range, count) {
   if (blank(range)) return null;
   const cells = flat(range, "timeline");
@@ -60,10 +86,7 @@ function readTimeline(range, count) {
   if (cells.length !== count) {
     throw fail(`timeline has ${cells.length} dates for ${count} values: give one date per value.`);
   }
-  return cells.map((v, i) => {
-    if (typeof v === "number" || (typeof v === "string" && v.trim() !== "")) return typeof v === "string" ? v.trim() : v;
-    throw fail(`timeline has no date at position ${i + 1}: every value needs its date.`);
-  });
+  return cells.map((v, i) => readDate(v, `timeline at position ${i + 1}`));
 }
 
 /** An optional whole number in [min, max], or `fallback` when omitted. */
@@ -84,9 +107,9 @@ function readLevel(value, name, fallback, max = 1) {
   return value;
 }
 
-/** A timestamp (Excel serial or date text) as milliseconds since 1970 UTC, or NaN. */
+/** A timestamp (an Excel serial, or ISO text as the server writes it) as milliseconds since 1970 UTC. */
 function toMs(stamp) {
-  if (typeof stamp === "number") return EXCEL_EPOCH + stamp * MS_PER_DAY;
+  if (typeof stamp === "number") return EXCEL_EPOCH + Math.round(stamp * 86400) * 1000;
   const text = String(stamp).trim();
   const zoned = /[zZ]|[+-]\d\d:?\d\d$/.test(text) || text.length <= 10;
   return Date.parse(zoned ? text : `${text}Z`);
@@ -104,20 +127,36 @@ function shortestStep(timeline) {
   return Number.isFinite(step) ? step / MS_PER_DAY : null;
 }
 
+const HORIZONS = { hourly: 24, daily: 14, weekly: 13, monthly: 12, quarterly: 8, yearly: 6 };
+
+/** Steps of whole months between the dates (ms), or null: the pane's rule (dates.js monthStep). */
+function monthStep(ms) {
+  const dates = ms.map((m) => new Date(m));
+  const endOfMonth = (d) => new Date(d.getTime() + MS_PER_DAY).getUTCDate() === 1;
+  const sameDay = dates.every((d) => d.getUTCDate() === dates[0].getUTCDate());
+  if (!(sameDay || dates.every(endOfMonth)) || !ms.every((m) => m % MS_PER_DAY === 0)) return null;
+  const index = dates.map((d) => d.getUTCFullYear() * 12 + d.getUTCMonth());
+  const step = index[1] - index[0];
+  return step > 0 && index.every((v, i) => i === 0 || v - index[i - 1] === step) ? step : null;
+}
+
+/** The pane's frequency names (dates.js detectFrequency) that have a default horizon, else "". */
+function frequencyName(timeline) {
+  const ms = timeline.map(toMs);
+  if (ms.length < 2 || !ms.every(Number.isFinite)) return "";
+  const diffs = ms.slice(1).map((m, i) => m - ms[i]);
+  const step = diffs[0];
+  if (step > 0 && diffs.every((d) => d === step)) {
+    if (step === MS_PER_DAY) return "daily";
+    if (step === 7 * MS_PER_DAY) return "weekly";
+    if (step === 3600000) return "hourly";
+  }
+  return { 1: "monthly", 3: "quarterly", 12: "yearly" }[monthStep(ms)] ?? "";
+}
+
 /** The pane's default horizon for the timeline's frequency: 24 hourly … 6 yearly, else 10. */
 function defaultHorizon(timeline) {
-  const days = shortestStep(timeline);
-  if (days === null) return 10;
-  const table = [
-    [1 / 24, 24],
-    [1, 14],
-    [7, 13],
-    [28, 12],
-    [89, 8],
-    [365, 6],
-  ];
-  const hit = table.find(([d]) => Math.abs(days - d) / d < 0.1 || (d === 28 && days >= 28 && days <= 31));
-  return hit ? hit[1] : 10;
+  return (timeline && HORIZONS[frequencyName(timeline)]) || 10;
 }
 
 // ---- Server, key, errors ------------------------------------------------------------------------
@@ -347,12 +386,12 @@ function forecastAt(target_date, values, timeline, quantile) {
     const days = shortestStep(t);
     const targets = grid.map((row) =>
       row.map((d) => {
-        const ms = typeof d === "number" || typeof d === "string" ? toMs(d) : NaN;
-        if (!Number.isFinite(ms)) throw fail(`target_date must be a date; got '${d}'.`);
+        const ms = toMs(readDate(d, "target_date"));
+        const text = new Date(ms).toISOString().slice(0, 16).replace("T00:00", "").replace("T", " ");
         if (ms <= last) {
-          throw fail(`target_date ${d} is not after the timeline's end.`, CustomFunctions.ErrorCode.invalidNumber);
+          throw fail(`target_date ${text} is not after the timeline's end.`, CustomFunctions.ErrorCode.invalidNumber);
         }
-        return { text: d, ms };
+        return { text, ms };
       }),
     );
     const farthest = Math.max(...targets.flat().map((x) => x.ms));

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -143,6 +143,13 @@ def test_interval_is_forecast_lower_upper(fx, client):
     assert rows == [pytest.approx([q["0.5"][i], q["0.1"][i], q["0.9"][i]], rel=1e-6) for i in range(4)]
 
 
+def test_date_text_reads_as_in_the_pane(fx, client):
+    text = column([f"{d:%Y/%m/%d}" for d in DAYS])  # slashes: the pane's reading, not the API's
+    expected = api(client, "forecast", {"series": [series()], "horizon": 3, "quantile_levels": [0.5]})
+    result = fx.call("FORECAST", VALUES, text, 3, None)["value"]
+    assert [r[0] for r in result] == pytest.approx(expected["forecasts"][0]["median"], rel=1e-6)
+
+
 def test_forecast_at_reads_target_dates_like_forecast_ets(fx, client):
     expected = api(client, "forecast", {"series": [series()], "horizon": 3, "quantile_levels": [0.5]})
     median = expected["forecasts"][0]["median"]
@@ -157,7 +164,7 @@ def test_forecast_at_reads_target_dates_like_forecast_ets(fx, client):
     ("target", "message"),
     [
         (serial(date(2025, 1, 15)), "is not on the timeline's frequency"),  # mid-month on a monthly timeline
-        (serial(date(2024, 6, 1)), "is not after the timeline's end"),  # inside the history
+        (serial(date(2024, 6, 1)), "target_date 2024-06-01 is not after the timeline's end"),  # in the history
     ],
 )
 def test_forecast_at_a_date_off_the_timeline_is_num(fx, target, message):
@@ -203,6 +210,8 @@ def test_backtest_returns_the_apis_metric(fx, client, metric, pick):
         ("INTERVAL", [VALUES, TIMELINE, 3, 1.5], "level must be a number between 0 and 1; got 1.5"),
         ("FORECAST", [[["a"], [2]], None, None, None], "values must be numbers; found the text 'a' at position 1"),
         ("BACKTEST", [VALUES, None, None, None, None], "horizon is required"),
+        ("FORECAST", [VALUES, column(["soon"] * N), 3, None], "timeline at position 1 must be a date (an Excel date"),
+        ("FORECAST.AT", [[["x"]], VALUES, TIMELINE, None], "target_date must be a date (an Excel date, or text"),
         ("BACKTEST", [VALUES, None, 3, None, "R2"], "metric must be one of MASE, MAE"),
     ],
 )
@@ -212,17 +221,22 @@ def test_a_bad_argument_is_value_naming_it(fx, name, args, message):
     assert not fx.requests  # refused before any request
 
 
-def test_the_servers_422_is_value_with_its_message(fx):
-    result = fx.call("FORECAST", VALUES, column(["not a date"] * N), 3, None)
-    assert result["error"] == "#VALUE!" and "timestamps" in result["message"]
+LEAP_1900 = column(range(40, 40 + N))  # daily serials through 60, Excel's 29 February 1900, which the API refuses
+
+
+def test_the_servers_422_is_value_with_its_message(fx, client):
+    body = {"series": [{"values": [r[0] for r in VALUES], "timestamps": [r[0] for r in LEAP_1900]}], "horizon": 3}
+    (error,) = client.post("/api/v1/forecast", json=body).get_json()["errors"]
+    result = fx.call("FORECAST", VALUES, LEAP_1900, 3, None)
+    assert result["error"] == "#VALUE!" and error["msg"] in result["message"]
 
 
 def test_a_422_for_one_series_fails_only_its_cells(fx, client):
-    bad = column(["not a date"] * N)
-    good, broken = fx.gather([("FORECAST", [VALUES, TIMELINE, 3, None]), ("FORECAST", [VALUES, bad, 3, None])])
+    good, broken = fx.gather([("FORECAST", [VALUES, TIMELINE, 3, None]), ("FORECAST", [VALUES, LEAP_1900, 3, None])])
     expected = api(client, "forecast", {"series": [series()], "horizon": 3, "quantile_levels": [0.5]})
     assert [r[0] for r in good["value"]] == pytest.approx(expected["forecasts"][0]["median"], rel=1e-6)
-    assert broken["error"] == "#VALUE!" and "timestamps" in broken["message"]
+    assert broken["error"] == "#VALUE!" and broken["message"].startswith("timestamps")
+    assert len(fx.requests) == 2  # the batch, then the good series again
 
 
 def test_an_unreachable_server_is_na_naming_it(browser, live_server):
@@ -324,3 +338,30 @@ def test_with_the_right_key_the_formulas_answer(browser, keyed_server):
     storage = {"chronos-excel.serverUrl": keyed_server, "chronos-excel.apiKey": "s3cret"}
     for fx in open_functions(browser, keyed_server, storage=storage):
         assert "value" in fx.call("BACKTEST", VALUES, TIMELINE, 3, 2, None)
+
+
+def business_days(start: date, n: int) -> list[date]:
+    days = [start + timedelta(days=k) for k in range(2 * n)]
+    return [d for d in days if d.weekday() < 5][:n]
+
+
+@pytest.mark.parametrize(
+    "timeline",
+    [
+        [serial(datetime(2024, 1, 1) + timedelta(hours=h)) for h in range(30)],  # hourly
+        [serial(date(2024, 1, 1) + timedelta(days=k)) for k in range(30)],  # daily
+        [serial(d) for d in business_days(date(2024, 1, 1), 30)],  # business days
+        [serial(date(2024, 1, 1) + timedelta(weeks=k)) for k in range(30)],  # weekly
+        [serial(d) for d in months(date(2022, 1, 1), 30)],  # monthly
+        [serial(d - timedelta(days=1)) for d in months(date(2022, 2, 1), 30)],  # month ends
+        [serial(d) for d in months(date(2018, 1, 1), 90)[::3]],  # quarterly
+        [serial(date(1990 + k, 1, 1)) for k in range(30)],  # yearly
+        [serial(date(2024, 1, 1) + timedelta(days=2 * k)) for k in range(30)],  # every 2 days
+        [serial(datetime(2024, 1, 1) + timedelta(hours=6 * h)) for h in range(30)],  # every 6 hours
+    ],
+)
+def test_default_horizon_is_the_panes(fx, js, timeline):
+    expected = js("dates.js", "defaultHorizon", js("dates.js", "detectFrequency", timeline))
+    values = column([float(k % 7) for k in range(len(timeline))])
+    result = fx.call("FORECAST", values, column(timeline), None, None)
+    assert len(result.get("value", [])) == expected, result

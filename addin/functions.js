@@ -1,8 +1,9 @@
 // The CHRONOS.* worksheet functions. A classic script, not an ES module: Excel desktop runs custom
 // functions in a JavaScript-only runtime with no page (no DOM, no modules, no localStorage).
 //
-// Calls that Excel makes within BATCH_MS go to the server as one request per endpoint (Microsoft's
-// batching pattern for custom functions); calls over the same data share one series. The server's URL and
+// Calls that Excel makes within BATCH_MS go to the server as one request per endpoint and request-wide
+// option (forecast horizon in whole patches, anomaly level, backtest horizon and windows): Microsoft's
+// batching pattern for custom functions. Calls over the same data share one series. The server's URL and
 // API key are the pane's: it writes them to OfficeRuntime.storage, where this script reads them.
 /* global CustomFunctions, OfficeRuntime */
 

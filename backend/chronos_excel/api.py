@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+import numpy as np
 from flask import Blueprint, Response, current_app, json, request, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
@@ -15,7 +16,7 @@ from .openapi import openapi_document
 from .predictor import get_predictor
 from .problems import problem
 from .schemas import LIMITS, AnomaliesRequest, BacktestRequest, ForecastRequest, SeriesRequest
-from .series import PreparedSeries, check_joint, forecast_inputs, level_key, prepare_series, to_json
+from .series import PreparedSeries, check_joint, forecast_inputs, level_key, prepare_series
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -81,8 +82,9 @@ def forecast() -> dict:
             "name": s.name,
             "frequency": s.timeline.frequency_alias,
             "timestamps": s.timeline.future(req.horizon),
-            "median": to_json(medians[i]),
-            "quantiles": {key: to_json(quantiles[i, :, j]) for j, key in enumerate(keys)},
+            # numpy arrays straight to orjson (NaN as null): no list of Python floats per number
+            "median": medians[i],
+            "quantiles": {key: np.ascontiguousarray(quantiles[i, :, j]) for j, key in enumerate(keys)},
             "covariates": [c.describe() for c in s.covariates],
         }
         for i, s in enumerate(prepared)

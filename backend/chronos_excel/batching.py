@@ -7,6 +7,8 @@ Calls can share a batch when they have the same input schema and horizon and do 
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import threading
 import time
 from collections import deque
@@ -14,6 +16,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .problems import ModelBusy
+
+
+def _libc_malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to trim
+        return None
+
+
+_MALLOC_TRIM = _libc_malloc_trim()
+
+
+def release_freed_memory() -> None:
+    """Hand the model call's freed activations back to the operating system (glibc keeps large freed
+    blocks otherwise), so that the answer built next does not stack on top of them."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 @dataclass(eq=False)
@@ -126,6 +145,7 @@ class ModelQueue:
                 tokens = sum(call.tokens for call in batch)
                 self.seconds_per_token = (time.monotonic() - started) / max(tokens, 1)
             finally:
+                release_freed_memory()
                 with self._changed:
                     self.in_flight = 0
                 for call in batch:

@@ -154,7 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--model", help="Hugging Face id, local directory, or 'bundled' (env CHRONOS_MODEL)")
     run.add_argument("--device", choices=["auto", "cpu", "cuda"], help="env CHRONOS_DEVICE; default auto")
-    run.add_argument("--dtype", choices=["auto", "float32", "bfloat16"], help="env CHRONOS_DTYPE; default auto")
+    run.add_argument(
+        "--dtype", choices=["auto", "float32", "bfloat16", "int8"], help="env CHRONOS_DTYPE; default auto (int8: CPU)"
+    )
     run.add_argument(
         "--https", action="store_true", help="use the Office dev certificates in ~/.office-addin-dev-certs"
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -54,14 +55,31 @@ def resolve_device(device: str) -> str:
 
 
 def resolve_dtype(dtype: str, device: str) -> str:
-    """``auto`` means bfloat16 on CUDA and on CPUs with native bf16 matrix units (AMX, AVX512-BF16)."""
+    """``auto`` means bfloat16 on CUDA and on CPUs with native bf16 matrix units (AMX, AVX512-BF16).
+
+    ``int8`` (CPU only) quantizes the model's linear layers dynamically: faster than float32 on CPUs
+    without bf16 units; ``auto`` never picks it until its accuracy is shown on the real weights.
+    """
     if dtype == "auto":
         if device == "cuda":
             return "bfloat16"
         return "bfloat16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "float32"
-    if dtype not in ("float32", "bfloat16"):
-        raise ValueError(f"dtype must be auto, float32 or bfloat16, not {dtype!r}")
+    if dtype == "int8" and device == "cuda":
+        raise ValueError("dtype int8 runs on the CPU only (dynamic quantization); use float32 or bfloat16 on CUDA")
+    if dtype not in ("float32", "bfloat16", "int8"):
+        raise ValueError(f"dtype must be auto, float32, bfloat16 or int8, not {dtype!r}")
     return dtype
+
+
+def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
+    """The model with its linear layers dynamically quantized to int8 (weights int8, activations
+    quantized per batch at run time)."""
+    with warnings.catch_warnings():
+        # torch marks torch.ao.quantization deprecated in favour of torchao, which is not installed here;
+        # quantize_dynamic still works on every torch this package supports.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 SAFE_MAGNITUDE = (1e-8, 1e12)  # float32 inside the model: keep each series' magnitude well within its range
@@ -166,8 +184,11 @@ class Predictor:
                 log.warning("%s; serving the bundled offline demo model instead", exc)
                 model_id, location, source = BUNDLED, bundled_model_dir(), "bundled"
             self.reason = f"loading {model_id} on {device} ({dtype})"
-            pipeline = Chronos2Pipeline.from_pretrained(location, device_map=device, dtype=getattr(torch, dtype))
+            torch_dtype = torch.float32 if dtype == "int8" else getattr(torch, dtype)
+            pipeline = Chronos2Pipeline.from_pretrained(location, device_map=device, dtype=torch_dtype)
             pipeline.model.eval()
+            if dtype == "int8":
+                pipeline.model = quantize_int8(pipeline.model)
         except Exception as exc:  # any failure must reach /health, not kill the server silently
             self.state = "failed"
             self.reason = f"could not load model {self.model!r}: {exc}"

@@ -62,7 +62,7 @@ FREQUENCY_PATTERN = (
     r"|([1-9]\d{0,2})?W(-(MON|TUE|WED|THU|FRI|SAT|SUN))?|([1-9]\d{0,2})?(MS|ME)"
     rf"|([1-9]\d?)?(QS|QE){_MONTHS}|([1-9]\d?)?(YS|YE){_MONTHS})$"
 )
-EXCEL_SERIAL_SCHEMA = {"minimum": 1, "maximum": 132320.99999, "not": {"minimum": 60, "exclusiveMaximum": 61}}
+EXCEL_SERIAL_SCHEMA = {"minimum": 1, "maximum": 132320.99, "not": {"minimum": 60, "exclusiveMaximum": 61}}
 TimestampIn = Annotated[
     Annotated[StrictStr, Field(json_schema_extra={"pattern": ISO_PATTERN})]
     | Annotated[float, Field(strict=True, allow_inf_nan=False, json_schema_extra=EXCEL_SERIAL_SCHEMA)],

@@ -91,7 +91,7 @@ class Setting:
 SETTINGS = [
     Setting("MODEL", "amazon/chronos-2", "Hugging Face id, local directory, or 'bundled'", text),
     Setting("DEVICE", "auto", "auto, cpu or cuda", one_of("auto", "cpu", "cuda")),
-    Setting("DTYPE", "auto", "auto, float32 or bfloat16", one_of("auto", "float32", "bfloat16")),
+    Setting("DTYPE", "auto", "auto, float32, bfloat16 or int8 (CPU)", one_of("auto", "float32", "bfloat16", "int8")),
     Setting("BATCH_SIZE", 256, "most rows per forward pass (targets and covariates)", whole_number(1)),
     Setting("BATCH_TOKENS", 4096, "most patch tokens per forward pass (bounds activation memory)", whole_number(64)),
     Setting(

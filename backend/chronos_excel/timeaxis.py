@@ -122,7 +122,7 @@ def parse_timestamps(raw: Sequence[str | float], loc: Loc) -> tuple[pd.DatetimeI
         raise InputError((*loc, j), f"{raw[j]!r} mixes kinds: the first timestamp makes this series use {expected}")
     if not all(is_text):
         serials = np.asarray(raw, dtype=np.float64)
-        bad = np.flatnonzero((serials < 1) | (serials >= MAX_EXCEL_SERIAL + 1))
+        bad = np.flatnonzero((serials < 1) | (serials > MAX_EXCEL_SERIAL + 0.99))  # pandas ends at 23:47 that day
         if bad.size:
             j = int(bad[0])
             raise InputError(

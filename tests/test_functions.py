@@ -158,6 +158,10 @@ def test_forecast_at_reads_target_dates_like_forecast_ets(fx, client):
     assert fx.call("FORECAST.AT", targets, VALUES, TIMELINE, None) == {
         "value": [pytest.approx([median[0], median[2]], rel=1e-6)]
     }
+    texts = [["2025-01-01"], ["2025-03-01"]]  # a column of date text: a column back
+    assert fx.call("FORECAST.AT", texts, VALUES, TIMELINE, None) == {
+        "value": [[pytest.approx(median[0], rel=1e-6)], [pytest.approx(median[2], rel=1e-6)]]
+    }
 
 
 @pytest.mark.parametrize(

@@ -195,13 +195,25 @@ def _lag(x: np.ndarray, k: int) -> np.ndarray:
 
 
 def _base(rng: np.random.Generator, length: int) -> np.ndarray:
-    """The part of a target its drivers do not explain: a standardised univariate series."""
+    """The part of a target its drivers do not explain: a standardised univariate series, half the time on a
+    linear or exponential trend that moves it by 1-4 standard deviations (drivers come on top of growth)."""
     kind = rng.random()
-    if kind < 0.4:
-        return _z(trend_seasonal(rng, length).astype(np.float64))
-    if kind < 0.7:
-        return _z(kernel_synth(rng, length, max_kernels=3).astype(np.float64))
-    return _z(random_walk(rng, length).astype(np.float64))
+    if kind < 0.5:
+        base = _z(trend_seasonal(rng, length).astype(np.float64))
+    elif kind < 0.8:
+        base = _z(kernel_synth(rng, length, max_kernels=3).astype(np.float64))
+    else:
+        base = _z(random_walk(rng, length).astype(np.float64))
+    if rng.random() < 0.5:
+        t = np.linspace(0, 1, length)
+        shape = t if rng.random() < 0.5 else np.expm1(rng.uniform(1, 3) * t) / np.expm1(1)
+        base = base + rng.choice([-1, 1], p=[0.3, 0.7]) * rng.uniform(1, 4) * shape / shape[-1]
+    return _z(base)
+
+
+def _weight(rng: np.random.Generator) -> float:
+    """How much of a driven target its drivers leave unexplained: 0.2-0.8 of a standardised base series."""
+    return rng.uniform(0.2, 0.8)
 
 
 def _events(rng: np.random.Generator, length: int, rate: float, max_duration: int) -> np.ndarray:
@@ -277,10 +289,10 @@ def _assemble(rng: np.random.Generator, y: np.ndarray, covariates: dict, known: 
 
 
 def price_task(rng: np.random.Generator, length: int) -> Task:
-    """Demand that falls when the price rises (elasticity -0.5 to -3 in standard units), reacting within 0-1 steps."""
+    """Demand that falls when the price rises (elasticity -1 to -3 in standard units), reacting within 0-1 steps."""
     price = price_driver(rng, length)
-    effect = -rng.uniform(0.5, 3) * _z(_lag(np.log(price), int(rng.random() < 0.2)))
-    return _assemble(rng, rng.uniform(0.3, 1) * _base(rng, length) + effect, {"price": price}, {"price"})
+    effect = -rng.uniform(1, 3) * _z(_lag(np.log(price), int(rng.random() < 0.2)))
+    return _assemble(rng, _weight(rng) * _base(rng, length) + effect, {"price": price}, {"price"})
 
 
 def temperature_task(rng: np.random.Generator, length: int) -> Task:
@@ -289,19 +301,19 @@ def temperature_task(rng: np.random.Generator, length: int) -> Task:
     shifted = _lag(temp, int(rng.choice([0, 0, 0, 1, 2])))
     comfort = np.quantile(temp, rng.uniform(0.3, 0.7))
     response = rng.choice([shifted, np.abs(shifted - comfort), np.maximum(shifted - comfort, 0)], p=[0.4, 0.3, 0.3])
-    effect = rng.choice([-1, 1]) * rng.uniform(0.5, 2.5) * _z(response)
+    effect = rng.choice([-1, 1]) * rng.uniform(1, 3) * _z(response)
     known = {"temperature"} if rng.random() < 0.7 else set()
-    return _assemble(rng, rng.uniform(0.3, 1) * _base(rng, length) + effect, {"temperature": temp}, known)
+    return _assemble(rng, _weight(rng) * _base(rng, length) + effect, {"temperature": temp}, known)
 
 
 def promotion_task(rng: np.random.Generator, length: int) -> Task:
-    """Sales lifted by 1-6 units of the base's scale during promotions, sometimes with a dip right after."""
+    """Sales lifted by 2-6 units of the base's scale during promotions, sometimes with a dip right after."""
     promo = promotion_driver(rng, length)
-    lift = rng.choice([-1, 1], p=[0.15, 0.85]) * rng.uniform(1, 6)
+    lift = rng.choice([-1, 1], p=[0.15, 0.85]) * rng.uniform(2, 6)
     effect = lift * promo
     if rng.random() < 0.3:
         effect = effect - 0.3 * lift * np.maximum(_lag(promo, 1) - promo, 0)
-    base = rng.uniform(0.3, 1) * _base(rng, length)
+    base = _weight(rng) * _base(rng, length)
     covariates, known = {"promo": promo}, {"promo"}
     if rng.random() < 0.4:
         covariates["price"] = price_driver(rng, length)
@@ -311,21 +323,21 @@ def promotion_task(rng: np.random.Generator, length: int) -> Task:
 
 
 def regime_task(rng: np.random.Generator, length: int) -> Task:
-    """A level set by a categorical regime (string labels), each label its own shift of 0-3 units."""
+    """A level set by a categorical regime (string labels), each label its own shift (standard deviation 2)."""
     regime = regime_driver(rng, length)
     labels = np.unique(regime)
-    levels = dict(zip(labels, rng.normal(0, 1.5, size=len(labels)), strict=True))
+    levels = dict(zip(labels, rng.normal(0, 2, size=len(labels)), strict=True))
     effect = np.array([levels[r] for r in regime])
     known = {"regime"} if rng.random() < 0.85 else set()
-    return _assemble(rng, rng.uniform(0.3, 1) * _base(rng, length) + effect, {"regime": regime}, known)
+    return _assemble(rng, _weight(rng) * _base(rng, length) + effect, {"regime": regime}, known)
 
 
 def leading_task(rng: np.random.Generator, length: int) -> Task:
     """A target that follows a past-only indicator 1-16 steps later (orders before sales, visits before sign-ups)."""
     indicator = rng.uniform(0.5, 2) * _base(rng, length)
-    effect = rng.choice([-1, 1]) * rng.uniform(0.8, 2) * _z(_lag(indicator, int(rng.integers(1, 17))))
+    effect = rng.choice([-1, 1]) * rng.uniform(1, 2.5) * _z(_lag(indicator, int(rng.integers(1, 17))))
     indicator = indicator + rng.uniform(0.02, 0.2) * rng.standard_normal(length)
-    return _assemble(rng, rng.uniform(0.3, 1) * _base(rng, length) + effect, {"indicator": indicator}, set())
+    return _assemble(rng, _weight(rng) * _base(rng, length) + effect, {"indicator": indicator}, set())
 
 
 def related_task(rng: np.random.Generator, length: int) -> Task:

@@ -121,19 +121,34 @@ def write_card(card_dir: str, text: str, windows: int) -> None:
     card.write_text(old[: old.index(QUALITY_START)] + section + old[old.index(QUALITY_END) + len(QUALITY_END) :])
 
 
+def _means(dtype: str, results: list) -> str:
+    mase = np.mean([r["metrics"]["MASE"] for r in results if r["metrics"]["MASE"] is not None])
+    wql = np.mean([r["metrics"]["WQL"] for r in results if r["metrics"]["WQL"] is not None])
+    return f"| {dtype} | {mase:.4f} | {wql:.4f} |"
+
+
 def main() -> None:
     """Backtest the model on the classic series through the API and print the table."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="bundled", help="model id or directory (default: bundled)")
     parser.add_argument("--windows", type=int, default=5)
     parser.add_argument("--card", help="checkpoint directory whose MODEL_CARD.md gets the table")
+    parser.add_argument("--dtype", default="float32", help="float32, bfloat16 or int8 (default float32)")
+    parser.add_argument("--compare-int8", action="store_true", help="also print mean MASE and WQL in int8")
     args = parser.parse_args()
 
     from chronos_excel import create_app
 
-    client = create_app({"MODEL": args.model, "DEVICE": "cpu", "DTYPE": "float32"}).test_client()
-    text = table(run_backtests(client, classic_series(), args.windows))
+    client = create_app({"MODEL": args.model, "DEVICE": "cpu", "DTYPE": args.dtype}).test_client()
+    results = run_backtests(client, classic_series(), args.windows)
+    text = table(results)
     print(text)
+    if args.compare_int8:
+        int8 = create_app({"MODEL": args.model, "DEVICE": "cpu", "DTYPE": "int8"}).test_client()
+        quantized = run_backtests(int8, classic_series(), args.windows)
+        print("\n| dtype | mean MASE | mean WQL |\n|---|---:|---:|")
+        print(_means(args.dtype, results))
+        print(_means("int8", quantized))
     if args.card:
         write_card(args.card, text, args.windows)
 

@@ -197,10 +197,11 @@ function problemMessage(problem, status) {
 
 /** POST `body` to `path`; resolves to the JSON answer, rejects with an Excel error or {status, problem}. */
 async function post(path, body) {
-  const url = (await apiBase()) + path;
   const key = await stored(KEY_NAME);
-  const headers = { "Content-Type": "application/json", Accept: "application/json" };
-  if (key) headers.Authorization = `Bearer ${key}`;
+  // Excel's JavaScript-only runtime allows only "simple" CORS requests: JSON goes as text/plain, and the
+  // key as a query parameter (the server accepts both and never logs query strings).
+  const url = (await apiBase()) + path + (key ? `?key=${encodeURIComponent(key)}` : "");
+  const headers = { "Content-Type": "text/plain;charset=utf-8", Accept: "application/json" };
   let response;
   try {
     response = await fetch(url, { method: "POST", headers, body: JSON.stringify(body) });

@@ -150,3 +150,13 @@ def test_serve_stops_on_a_bad_setting_before_starting():
 def test_health_says_whether_a_key_is_needed(client, keyed):
     assert client.get("/api/v1/health").get_json()["auth"] == "none"
     assert keyed.get("/api/v1/health").get_json()["auth"] == "api_key"
+
+
+def test_formulas_can_send_the_key_as_a_query_parameter_and_json_as_text(keyed):
+    # Excel's JavaScript-only formulas runtime allows only "simple" requests: no Authorization header,
+    # no application/json
+    data = '{"series": [{"values": [1, 2, 3]}], "horizon": 2}'
+    response = keyed.post("/api/v1/forecast?key=alpha", data=data, content_type="text/plain;charset=utf-8")
+    assert response.status_code == 200
+    wrong = keyed.post("/api/v1/forecast?key=nope", data=data, content_type="text/plain;charset=utf-8")
+    assert_problem(wrong, 401)

@@ -25,7 +25,9 @@ RequestModel = TypeVar("RequestModel", bound=SeriesRequest)
 
 def read_request(model: type[RequestModel]) -> RequestModel:
     """Parse the JSON body and validate it against ``model`` with the configured limits."""
-    if not request.is_json:
+    # Excel's JavaScript-only formulas runtime may send only "simple" requests: JSON as text/plain.
+    plain_text = request.mimetype == "text/plain"
+    if not (request.is_json or plain_text):
         raise UnsupportedMediaType(
             f"Send the body as JSON with Content-Type: application/json (got {request.mimetype or 'none'})."
         )
@@ -37,6 +39,8 @@ def read_request(model: type[RequestModel]) -> RequestModel:
     except RecursionError:
         raise BadRequest("The body nests arrays or objects too deeply to be a request.") from None
     except ValueError as exc:
+        if plain_text:
+            raise UnsupportedMediaType("Send the body as JSON (application/json, or JSON as text/plain).") from None
         raise BadRequest(f"The body is not valid JSON: {exc}") from None
     limits = {name: current_app.config[name.upper()] for name in LIMITS}
     return model.model_validate(body, context=limits)

@@ -97,6 +97,8 @@ def _serve_gunicorn(make_app, args: argparse.Namespace, tls: tuple[str, str] | N
             # SIGTERM: stop accepting connections, finish queued and in-flight requests, then exit 0
             self.cfg.set("graceful_timeout", args.grace_seconds)
             self.cfg.set("accesslog", "-")
+            # the path without its query string: the formulas' API key may travel as ?key=, never logged
+            self.cfg.set("access_log_format", '%(h)s %(l)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(L)ss')
             if tls:
                 self.cfg.set("certfile", tls[0])
                 self.cfg.set("keyfile", tls[1])

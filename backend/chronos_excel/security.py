@@ -49,6 +49,8 @@ def init_app(app: Flask) -> None:
         if request.path.startswith(OPEN_PATHS):
             return None
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if not scheme and request.args.get("key"):  # Excel's formulas runtime cannot send Authorization
+            scheme, given = "bearer", request.args["key"]
         if scheme.lower() != "bearer" or not given.strip():
             response = problem(
                 401, "API key required", "This server needs an API key: send Authorization: Bearer <key>."

@@ -3,8 +3,10 @@ full queue is refused at once with Retry-After; /health never waits; SIGTERM dra
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -14,8 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 import requests
+from werkzeug.serving import make_server
 
 from chronos_excel import create_app
+from chronos_excel.batching import peer_closed
 
 from .helpers import assert_problem, series
 from .test_serving import free_port
@@ -144,3 +148,52 @@ def test_sigterm_finishes_in_flight_requests_refuses_new_connections_and_exits_0
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_peer_closed_sees_a_hang_up_not_waiting_data():
+    server, client = socket.socketpair()
+    try:
+        assert not peer_closed(server)
+        client.sendall(b"GET / HTTP/1.1\r\n\r\n")  # a request waiting to be read is not a hang-up
+        assert not peer_closed(server)
+        client.close()
+        assert peer_closed(server)
+    finally:
+        server.close()
+
+
+def test_a_request_whose_client_hangs_up_is_dropped_from_the_queue(gated):
+    app, gate, entered = gated
+    queue = app.extensions["chronos_predictor"].queue
+    queue.max_queued_tokens, queue.deadline_seconds = 10**9, 600
+    rows = []
+    held = queue._run
+    queue._run = lambda inputs, *args: rows.append(len(inputs)) or held(inputs, *args)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            first = pool.submit(requests.post, f"{base}/api/v1/forecast", json=body_for(1), timeout=60)
+            assert entered.wait(10)  # the model is busy with the first request
+            payload = json.dumps(body_for(2)).encode()
+            gone = socket.create_connection(("127.0.0.1", server.server_port))
+            gone.sendall(
+                b"POST /api/v1/forecast HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + f"Content-Length: {len(payload)}\r\n\r\n".encode()
+                + payload
+            )
+            health = f"{base}/api/v1/health"
+            deadline = time.monotonic() + 10
+            while requests.get(health, timeout=5).json()["queued"] != 1:  # waiting behind the first
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            gone.close()  # the user closed the workbook
+            time.sleep(1.0)
+            status = requests.get(health, timeout=5).json()
+            assert (status["queued"], status["in_flight"]) == (0, 1)
+            gate.set()
+            assert first.result().status_code == 200
+        assert rows == [1]  # the model never computed the second request
+    finally:
+        server.shutdown()

@@ -15,6 +15,7 @@ from werkzeug.exceptions import NotFound
 
 from . import predictor, security
 from .api import bp as api_bp
+from .batching import client_gone, watch_client
 from .problems import register_error_handlers
 from .settings import DEFAULTS, SettingsError, settings_from_env
 
@@ -66,6 +67,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     @app.before_request
     def _tag_request() -> None:
         g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        g.client_watch = client_gone.set(watch_client(request.environ))
+
+    @app.teardown_request
+    def _stop_watching(_exc: BaseException | None) -> None:
+        if "client_watch" in g:
+            client_gone.reset(g.client_watch)
 
     @app.after_request
     def _echo_request_id(response: Response) -> Response:

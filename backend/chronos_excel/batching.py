@@ -3,19 +3,66 @@ concurrent requests that can share a batch, and refusing new work at once when t
 
 Calls can share a batch when they have the same input schema and horizon and do not use cross-learning
 (whose results depend on what else is in the batch): each input then gets the forecast it would get alone.
+A call whose client has hung up, or that waited past the deadline, is dropped from the queue: no work for
+nobody.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import select
+import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from .problems import ModelBusy
+from .problems import ClientGone, ModelBusy
+
+# How often a waiting request looks whether its client is still there.
+CLIENT_CHECK_SECONDS = 0.25
+
+
+def _still_there() -> bool:
+    return False
+
+
+# Set per request by the app (see `watch_client`): whether the request's client has hung up.
+client_gone: ContextVar[Callable[[], bool]] = ContextVar("client_gone", default=_still_there)
+
+
+def peer_closed(sock: socket.socket) -> bool:
+    """Whether the other end of a connection has closed it (or it broke). Data waiting to be read does not
+    count: only a hang-up. Exact on Linux (``POLLRDHUP``, also under TLS); elsewhere a plain socket is
+    peeked at, and a TLS one is taken to be open."""
+    try:
+        fd = sock.fileno()
+    except OSError:
+        return True
+    if fd < 0:
+        return True
+    if hasattr(select, "POLLRDHUP"):
+        poller = select.poll()
+        poller.register(fd, select.POLLRDHUP | select.POLLHUP | select.POLLERR)
+        return bool(poller.poll(0))
+    if type(sock) is not socket.socket or not select.select([sock], [], [], 0)[0]:
+        return False
+    try:
+        return sock.recv(1, socket.MSG_PEEK) == b""
+    except (BlockingIOError, InterruptedError):
+        return False
+    except OSError:
+        return True
+
+
+def watch_client(environ: dict) -> Callable[[], bool]:
+    """A check of whether the client of a WSGI request has hung up, where the server exposes the connection
+    (gunicorn, the one `chronos-excel serve` uses on POSIX, and werkzeug's); elsewhere: never."""
+    sock = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+    return (lambda: peer_closed(sock)) if isinstance(sock, socket.socket) else _still_there
 
 
 def _libc_malloc_trim() -> Callable[[int], int] | None:
@@ -45,6 +92,7 @@ class Call:
     schema: tuple
     tokens: int
     expires: float
+    gone: Callable[[], bool] = _still_there
     done: threading.Event = field(default_factory=threading.Event)
     answers: list | None = None
     error: BaseException | None = None
@@ -62,7 +110,8 @@ class ModelQueue:
     ``run(inputs, horizon, cross_learning)`` makes one batched model call and returns one answer per input.
     ``gather_seconds`` is how long the worker waits for more calls to merge once one arrives (0: none);
     ``max_rows`` caps the inputs merged into one call; ``max_queued_tokens`` caps the queued work (a call
-    arriving at an idle model is always taken); ``deadline_seconds`` drops calls that waited longer.
+    arriving at an idle model is always taken); ``deadline_seconds`` drops calls that waited longer; a call
+    whose client has gone (`client_gone` when it was submitted) is dropped too.
     """
 
     def __init__(
@@ -92,8 +141,13 @@ class ModelQueue:
             return {"queued": len(self._calls), "in_flight": self.in_flight}
 
     def submit(self, inputs: list, horizon: int, cross_learning: bool, schema: tuple, tokens: int) -> Call:
-        """Queue a call, or raise ``ModelBusy`` when the queue holds too much work already."""
-        call = Call(inputs, horizon, cross_learning, schema, tokens, time.monotonic() + self.deadline_seconds)
+        """Queue a call, or raise ``ModelBusy`` when the queue holds too much work already (``ClientGone`` when
+        the request's client has hung up already)."""
+        call = Call(
+            inputs, horizon, cross_learning, schema, tokens, time.monotonic() + self.deadline_seconds, client_gone.get()
+        )
+        if call.gone():
+            raise ClientGone("The client closed the connection before the request reached the model.")
         with self._changed:
             busy = self._calls or self.in_flight
             if busy and self.queued_tokens + tokens > self.max_queued_tokens:
@@ -109,13 +163,16 @@ class ModelQueue:
         return call
 
     def result(self, call: Call) -> list:
-        """Wait for a call's answers (one per input); a call still queued at its deadline is dropped."""
-        if not call.done.wait(timeout=max(0.0, call.expires - time.monotonic())):
-            with self._changed:
-                if call in self._calls:
-                    self._calls.remove(call)
-                    self._expire(call)
-            call.done.wait()
+        """Wait for a call's answers (one per input); a call still queued at its deadline, or whose client
+        hangs up while it waits, is dropped."""
+        while not call.done.wait(timeout=max(0.0, min(CLIENT_CHECK_SECONDS, call.expires - time.monotonic()))):
+            expired = time.monotonic() >= call.expires
+            if expired or call.gone():
+                with self._changed:
+                    if call in self._calls:
+                        self._calls.remove(call)
+                        self._drop(call, expired)
+                call.done.wait()
         if call.error is not None:
             raise call.error
         return call.answers  # type: ignore[return-value]
@@ -152,19 +209,20 @@ class ModelQueue:
                     call.done.set()
 
     def _take(self) -> list[Call]:
-        """The next call and every queued call that can share its batch (expired ones are dropped)."""
+        """The next call and every queued call that can share its batch (expired ones and those whose client has
+        gone are dropped)."""
         now = time.monotonic()
         with self._changed:
-            while self._calls and self._calls[0].expires < now:
-                self._expire(self._calls.popleft())
+            while self._calls and self._dropped(self._calls[0], now):
+                self._calls.popleft()
             if not self._calls:
                 return []
             first = self._calls.popleft()
             batch, rows, kept = [first], len(first.inputs), deque()
             while self._calls:
                 call = self._calls.popleft()
-                if call.expires < now:
-                    self._expire(call)
+                if self._dropped(call, now):
+                    pass
                 elif call.mergeable_with(first) and rows + len(call.inputs) <= self.max_rows:
                     batch.append(call)
                     rows += len(call.inputs)
@@ -175,10 +233,21 @@ class ModelQueue:
             self.in_flight = len(batch)
             return batch
 
-    def _expire(self, call: Call) -> None:
+    def _dropped(self, call: Call, now: float) -> bool:
+        """Drop ``call`` (already out of the queue) if it expired or its client has gone; say whether it was."""
+        expired = call.expires < now
+        if expired or call.gone():
+            self._drop(call, expired)
+            return True
+        return False
+
+    def _drop(self, call: Call, expired: bool) -> None:
         self.queued_tokens -= call.tokens
-        call.error = ModelBusy(
-            f"The request waited more than {self.deadline_seconds:.0f} s for the model and was dropped.",
-            retry_after=max(1, round(self.queued_tokens * self.seconds_per_token)),
-        )
+        if expired:
+            call.error = ModelBusy(
+                f"The request waited more than {self.deadline_seconds:.0f} s for the model and was dropped.",
+                retry_after=max(1, round(self.queued_tokens * self.seconds_per_token)),
+            )
+        else:
+            call.error = ClientGone("The client closed the connection while the request waited for the model.")
         call.done.set()

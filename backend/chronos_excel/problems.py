@@ -37,6 +37,10 @@ class ModelBusy(RuntimeError):
         self.retry_after = retry_after
 
 
+class ClientGone(RuntimeError):
+    """The client closed the connection while its request waited for the model: nobody reads the answer."""
+
+
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
     """Build a ``application/problem+json`` response."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
@@ -83,6 +87,11 @@ def register_error_handlers(app: Flask) -> None:
         response = problem(503, "Model busy", str(exc))
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
+
+    @app.errorhandler(ClientGone)
+    def _client_gone(exc: ClientGone) -> Response:
+        # nginx's "client closed request": nobody reads it, but the access log shows what happened
+        return problem(499, "Client closed request", str(exc))
 
     @app.errorhandler(ModelUnavailable)
     def _model_unavailable(exc: ModelUnavailable) -> Response:

@@ -1,10 +1,14 @@
-"""The synthetic training corpus: deterministic, finite, varied."""
+"""The synthetic training corpora (univariate series, covariate tasks): deterministic, finite, varied, with
+targets that depend on their drivers; and the staged training run on them."""
 
 import numpy as np
 import pytest
+import torch
 from chronos.chronos2 import preprocess
+from safetensors.torch import load_file
 
 from chronos_excel import synthetic
+from chronos_excel.training import Stage, train_bundled
 
 
 def test_corpus_is_a_pure_function_of_the_seed():
@@ -44,6 +48,17 @@ def test_spikes_stand_out_from_the_series():
     moved = np.flatnonzero(spiked != y)
     assert 1 <= len(moved) <= 3
     assert np.all(np.abs(spiked[moved] - y[moved]) > 2 * np.max(np.abs(np.diff(y))))
+
+
+def test_growth_series_are_smooth_seeded_trends():
+    first, again = synthetic.generate_growth_series(20, seed=3), synthetic.generate_growth_series(20, seed=3)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    for y in first:
+        assert y.dtype == np.float32 and len(y) in synthetic.LENGTHS and np.isfinite(y).all()
+        steps = np.diff(y) / np.abs(y[:-1])
+        assert np.median(np.abs(steps)) < 0.05  # smooth: a few percent per step at most
+    ups = sum(y[-1] > y[0] for y in first)
+    assert 10 <= ups < 20  # mostly growing, some shrinking
 
 
 # --- Covariate tasks ---------------------------------------------------------------------------------
@@ -149,3 +164,36 @@ def test_related_series_move_together():
     own = [_best_lagged_corr(g[0], g[1], range(-3, 4)) for g in groups[:-1]]
     other = [_best_lagged_corr(g[0], h[1], range(-3, 4)) for g, h in zip(groups[:-1], groups[1:], strict=True)]
     assert np.median(own) > 0.6 and np.median(other) < 0.3, (own, other)
+
+
+# --- The staged training run on both corpora ------------------------------------------------------------
+
+
+def test_training_resumed_at_the_covariate_stage_reproduces_the_whole_run(tmp_path):
+    stages = (Stage(2, 8, 64, 1e-3), Stage(2, 4, 128, 1e-3), Stage(3, 8, 64, 1e-3, covariate_draws=2))
+    tiny = {
+        "seed": 1,
+        "n_series": 12,
+        "n_covariate_tasks": 12,
+        "n_growth_series": 4,
+        "d_model": 16,
+        "d_ff": 32,
+        "num_layers": 1,
+    }
+    whole = train_bundled(tmp_path / "whole", stages=stages, **tiny)
+    first_two = train_bundled(tmp_path / "first_two", stages=stages[:2], **tiny)
+    resumed = train_bundled(tmp_path / "resumed", stages=stages, start_stage=3, init=first_two, **tiny)
+    expected, found = load_file(whole / "model.safetensors"), load_file(resumed / "model.safetensors")
+    assert expected.keys() == found.keys()
+    assert all(torch.equal(expected[k], found[k]) for k in expected)
+    assert not all(torch.equal(expected[k], v) for k, v in load_file(first_two / "model.safetensors").items())
+    card = (whole / "MODEL_CARD.md").read_text()
+    assert "3. 3 steps of 8 rows, context 64, peak learning rate 0.001, 2 covariate tasks per univariate series" in card
+    assert "<!-- covariates:start -->" in card and "<!-- quality:start -->" in card
+
+
+def test_resuming_needs_the_checkpoint_of_the_earlier_stages(tmp_path):
+    with pytest.raises(ValueError, match="init .* goes with start_stage > 1"):
+        train_bundled(tmp_path, start_stage=3)
+    with pytest.raises(ValueError, match="start_stage must be between 1 and 4, got 5"):
+        train_bundled(tmp_path, start_stage=5, init=tmp_path)

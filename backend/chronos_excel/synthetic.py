@@ -172,6 +172,21 @@ def generate_corpus(n_series: int, seed: int = 0) -> list[np.ndarray]:
     return [generate_series(rng) for _ in range(n_series)]
 
 
+def smooth_growth(rng: np.random.Generator, length: int) -> np.ndarray:
+    """An economic-indicator-like series (GDP, prices, money stock): a level moving by a persistent rate of
+    -0.5% to 3% per step with small AR(1) shocks to the rate, compounded or not."""
+    rate = rng.uniform(-0.005, 0.03) + _ar1(rng.uniform(0.001, 0.01) * rng.standard_normal(length), rng.uniform(0, 0.8))
+    if rng.random() < 0.5:
+        return (10 ** rng.uniform(0, 4) * np.exp(np.cumsum(rate))).astype(np.float32)
+    return (10 ** rng.uniform(0, 4) * (1 + np.cumsum(rate))).astype(np.float32)
+
+
+def generate_growth_series(n_series: int, seed: int = 0) -> list[np.ndarray]:
+    """``n_series`` `smooth_growth` series of the corpus lengths; identical for identical seeds."""
+    rng = np.random.default_rng([seed, 1])
+    return [smooth_growth(rng, int(rng.choice(LENGTHS))) for _ in range(n_series)]
+
+
 # --- Covariate tasks -------------------------------------------------------------------------------
 #
 # A task is one dict in the input format of `Chronos2Pipeline.fit`: ``target`` (1-d, or 2-d for a group

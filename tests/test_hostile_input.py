@@ -45,6 +45,11 @@ DAYS4 = ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"]
          ["series", 0, "timestamps", 0], "outside the dates this server handles"),
         ("/api/v1/forecast", {"series": [series([1.0, 2.0], [2958464, 2958465])], "horizon": 2},
          ["series", 0, "timestamps", 0], "1 to 132320"),
+        # 4: no date at all where one is needed ("" and "NaT" are what pandas reads as missing)
+        ("/api/v1/anomalies", {"series": [series([1.0, 2.0, 3.0])], "start": "", "frequency": "1s"},
+         ["start"], "'' is not a date"),
+        ("/api/v1/forecast", {"series": [series([1.0, 2.0, 3.0], ["2024-01-01", "NaT", "2024-01-03"])], "horizon": 2},
+         ["series", 0, "timestamps", 1], "'NaT' is not a date"),
         # 5: zero, negative and absurd frequencies
         ("/api/v1/forecast", {"series": [series([1.0, 2.0, 3.0])], "start": "2024-01-01", "frequency": "0D",
                               "horizon": 2},

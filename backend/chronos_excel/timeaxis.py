@@ -144,6 +144,10 @@ def parse_timestamps(raw: Sequence[str | float], loc: Loc) -> tuple[pd.DatetimeI
         if isinstance(_parse_one(raw[j]), OutOfBoundsDatetime):
             raise InputError((*loc, j), f"{raw[j]!r} is outside the dates this server handles ({DATE_RANGE})") from None
         raise InputError((*loc, j), f"{raw[j]!r} is not an ISO-8601 date or date-time") from None
+    blank = np.flatnonzero(index.isna())  # pandas reads "", "NaT" and "nan" as no date
+    if blank.size:
+        j = int(blank[0])
+        raise InputError((*loc, j), f"{raw[j]!r} is not a date: every timestamp needs one")
     naive = index.tz_localize(None) if index.tz is not None else index
     outside = np.flatnonzero((naive < FIRST_DATE) | (naive >= LAST_DATE + pd.Timedelta(days=1)))
     if outside.size:
@@ -279,7 +283,10 @@ def build_timeline(
             return values, Timeline(None, offset, "steps"), columns
         if offset is None:
             raise InputError(("frequency",), "a `start` needs a `frequency` to lay out the timeline")
-        first, representation = parse_timestamps([start], ("start",))
+        try:
+            first, representation = parse_timestamps([start], ("start",))
+        except InputError as exc:
+            raise InputError(("start",), exc.msg) from None
         if not offset.is_on_offset(first[0]):
             raise InputError(("start",), f"{start!r} is not on the {offset.freqstr} timeline")
         index = _date_range(first[0], len(values), offset, ("start",))

@@ -8,7 +8,7 @@ from chronos.chronos2 import preprocess
 from safetensors.torch import load_file
 
 from chronos_excel import synthetic
-from chronos_excel.training import Stage, train_bundled
+from chronos_excel.training import STAGES, Stage, train_bundled
 
 
 def test_corpus_is_a_pure_function_of_the_seed():
@@ -195,5 +195,6 @@ def test_training_resumed_at_the_covariate_stage_reproduces_the_whole_run(tmp_pa
 def test_resuming_needs_the_checkpoint_of_the_earlier_stages(tmp_path):
     with pytest.raises(ValueError, match="init .* goes with start_stage > 1"):
         train_bundled(tmp_path, start_stage=3)
-    with pytest.raises(ValueError, match="start_stage must be between 1 and 4, got 5"):
-        train_bundled(tmp_path, start_stage=5, init=tmp_path)
+    past_the_end = len(STAGES) + 1
+    with pytest.raises(ValueError, match=f"start_stage must be between 1 and {len(STAGES)}, got {past_the_end}"):
+        train_bundled(tmp_path, start_stage=past_the_end, init=tmp_path)

@@ -210,15 +210,19 @@ def _lag(x: np.ndarray, k: int) -> np.ndarray:
 
 
 def _base(rng: np.random.Generator, length: int) -> np.ndarray:
-    """The part of a target its drivers do not explain: a standardised univariate series, half the time on a
-    linear or exponential trend that moves it by 1-4 standard deviations (drivers come on top of growth)."""
+    """The part of a target its drivers do not explain: a standardised univariate series (seasonal, Gaussian
+    process, random walk, or a flat level with noise, as many sales series are between their events), half the
+    time on a linear or exponential trend that moves it by 1-4 standard deviations (drivers come on top of
+    growth)."""
     kind = rng.random()
-    if kind < 0.5:
+    if kind < 0.4:
         base = _z(trend_seasonal(rng, length).astype(np.float64))
-    elif kind < 0.8:
+    elif kind < 0.65:
         base = _z(kernel_synth(rng, length, max_kernels=3).astype(np.float64))
-    else:
+    elif kind < 0.8:
         base = _z(random_walk(rng, length).astype(np.float64))
+    else:
+        base = _z(_ar1(rng.standard_normal(length), rng.uniform(0, 0.5)))
     if rng.random() < 0.5:
         t = np.linspace(0, 1, length)
         shape = t if rng.random() < 0.5 else np.expm1(rng.uniform(1, 3) * t) / np.expm1(1)

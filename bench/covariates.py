@@ -79,19 +79,6 @@ def table(rows: list[tuple[str, int, float, float]]) -> str:
     return "\n".join(lines)
 
 
-def write_card(card_dir: str, text: str) -> None:
-    """Replace the covariates section of ``card_dir/MODEL_CARD.md`` with ``text``."""
-    from pathlib import Path
-
-    from chronos_excel.training import COVARIATES_END, COVARIATES_START
-
-    card = Path(card_dir) / "MODEL_CARD.md"
-    old = card.read_text()
-    section = f"{COVARIATES_START}\n{text}\n{COVARIATES_END}"
-    start, end = old.index(COVARIATES_START), old.index(COVARIATES_END) + len(COVARIATES_END)
-    card.write_text(old[:start] + section + old[end:])
-
-
 def main() -> None:
     """Backtest the model on held-out covariate tasks through the API and print the table."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -104,6 +91,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from chronos_excel import create_app
+    from chronos_excel.training import fill_card_section
 
     started = time.perf_counter()
     client = create_app({"MODEL": args.model, "DEVICE": "cpu", "DTYPE": "float32"}).test_client()
@@ -118,7 +106,7 @@ def main() -> None:
     print(text)
     print(f"\n({time.perf_counter() - started:.0f} s)")
     if args.card:
-        write_card(args.card, text)
+        fill_card_section(args.card, "covariates", text)
 
 
 if __name__ == "__main__":

@@ -107,18 +107,13 @@ def table(results: list[dict]) -> str:
 
 def write_card(card_dir: str, text: str, windows: int) -> None:
     """Replace the quality section of ``card_dir/MODEL_CARD.md`` with ``text``."""
-    from pathlib import Path
+    from chronos_excel.training import fill_card_section
 
-    from chronos_excel.training import QUALITY_END, QUALITY_START
-
-    card = Path(card_dir) / "MODEL_CARD.md"
-    old = card.read_text()
-    section = (
-        f"{QUALITY_START}\nRolling-origin backtests through `POST /api/v1/backtest` ({windows} windows, "
-        "step = horizon) on classic series shipped with statsmodels, measured by `python bench/quality.py`:"
-        f"\n\n{text}\n{QUALITY_END}"
+    intro = (
+        f"Rolling-origin backtests through `POST /api/v1/backtest` ({windows} windows, step = horizon) on classic "
+        "series shipped with statsmodels, measured by `python bench/quality.py`:"
     )
-    card.write_text(old[: old.index(QUALITY_START)] + section + old[old.index(QUALITY_END) + len(QUALITY_END) :])
+    fill_card_section(card_dir, "quality", f"{intro}\n\n{text}")
 
 
 def _means(dtype: str, results: list) -> str:

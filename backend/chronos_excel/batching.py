@@ -222,8 +222,8 @@ class ModelQueue:
             while self._calls:
                 call = self._calls.popleft()
                 if self._dropped(call, now):
-                    pass
-                elif call.mergeable_with(first) and rows + len(call.inputs) <= self.max_rows:
+                    continue
+                if call.mergeable_with(first) and rows + len(call.inputs) <= self.max_rows:
                     batch.append(call)
                     rows += len(call.inputs)
                 else:

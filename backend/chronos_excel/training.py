@@ -175,8 +175,17 @@ def train_bundled(
     return out
 
 
-QUALITY_START, QUALITY_END = "<!-- quality:start -->", "<!-- quality:end -->"
-COVARIATES_START, COVARIATES_END = "<!-- covariates:start -->", "<!-- covariates:end -->"
+def card_section(name: str, text: str) -> str:
+    """A section of ``MODEL_CARD.md`` that a benchmark fills in: ``text`` between ``name``'s markers."""
+    return f"<!-- {name}:start -->\n{text}\n<!-- {name}:end -->"
+
+
+def fill_card_section(card_dir: str | Path, name: str, text: str) -> None:
+    """Replace the ``name`` section of ``card_dir/MODEL_CARD.md`` with ``text``."""
+    card = Path(card_dir) / "MODEL_CARD.md"
+    old = card.read_text()
+    start, end = old.index(f"<!-- {name}:start -->"), old.index(f"<!-- {name}:end -->") + len(f"<!-- {name}:end -->")
+    card.write_text(old[:start] + card_section(name, text) + old[end:])
 
 
 def write_model_card(
@@ -195,8 +204,8 @@ def write_model_card(
     """Write ``MODEL_CARD.md``; its accuracy sections are filled in by ``bench/quality.py --card DIR`` and
     ``bench/covariates.py --card DIR``."""
     card = out / "MODEL_CARD.md"
-    quality = f"{QUALITY_START}\nNot measured yet: run `python bench/quality.py --card {out}`.\n{QUALITY_END}"
-    drivers = f"{COVARIATES_START}\nNot measured yet: run `python bench/covariates.py --card {out}`.\n{COVARIATES_END}"
+    quality = card_section("quality", f"Not measured yet: run `python bench/quality.py --card {out}`.")
+    drivers = card_section("covariates", f"Not measured yet: run `python bench/covariates.py --card {out}`.")
     arch = json.loads((out / "config.json").read_text())
     size_mb = (out / "model.safetensors").stat().st_size / 1e6
     schedule = "\n".join(

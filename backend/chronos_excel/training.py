@@ -175,17 +175,23 @@ def train_bundled(
     return out
 
 
+def _markers(name: str) -> tuple[str, str]:
+    """The HTML comments that open and close the ``name`` section of ``MODEL_CARD.md``."""
+    return f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+
+
 def card_section(name: str, text: str) -> str:
     """A section of ``MODEL_CARD.md`` that a benchmark fills in: ``text`` between ``name``'s markers."""
-    return f"<!-- {name}:start -->\n{text}\n<!-- {name}:end -->"
+    start, end = _markers(name)
+    return f"{start}\n{text}\n{end}"
 
 
 def fill_card_section(card_dir: str | Path, name: str, text: str) -> None:
     """Replace the ``name`` section of ``card_dir/MODEL_CARD.md`` with ``text``."""
     card = Path(card_dir) / "MODEL_CARD.md"
     old = card.read_text()
-    start, end = old.index(f"<!-- {name}:start -->"), old.index(f"<!-- {name}:end -->") + len(f"<!-- {name}:end -->")
-    card.write_text(old[:start] + card_section(name, text) + old[end:])
+    start, end = _markers(name)
+    card.write_text(old[: old.index(start)] + card_section(name, text) + old[old.index(end) + len(end) :])
 
 
 def write_model_card(

@@ -42,16 +42,17 @@ def promotion_lift(client, seed: int, season: np.ndarray) -> float:
 
 
 def test_a_known_future_promotion_lifts_the_forecast(bundled_client):
-    # a flat level with noise: only the promotion moves it; six sales histories, so that one draw's luck
-    # neither passes nor fails it. The issue asks for 3 sigma of the 5; the small offline model gives about
-    # 2.7 on average (2-4.9 by history), a model that ignores the driver 0.
-    lifts = [promotion_lift(bundled_client, seed, np.zeros(HISTORY + HORIZON)) for seed in range(6)]
-    assert np.mean(lifts) >= 2 and min(lifts) >= 1.5, f"lifts in sigma: {np.round(lifts, 2)}"
+    # a flat level with noise: only the promotion moves it. The issue's goal is a lift of 3 sigma of the 5;
+    # one history's lift varies with its luck (the offline model gives 2.5-5.8 sigma by history), so the
+    # goal is asked of the mean over twelve histories (3.6 sigma), and every one must lift by 2 (a model
+    # that ignores the driver gives 0)
+    lifts = [promotion_lift(bundled_client, seed, np.zeros(HISTORY + HORIZON)) for seed in range(12)]
+    assert np.mean(lifts) >= 3 and min(lifts) >= 2, f"lifts in sigma: {np.round(lifts, 2)}"
 
 
 def test_the_promotion_lifts_the_forecast_on_top_of_a_season(bundled_client):
-    # read less fully on a seasonal series (about 1.7 sigma of the 5): what must hold is that the lift comes
-    # on top of the season rather than not at all
+    # read less fully on a seasonal series (about 2.2 sigma of the 5, 1.7-2.9 by history): what must hold is
+    # that the lift comes on top of the season rather than not at all
     season = 5 * np.sin(2 * np.pi * np.arange(HISTORY + HORIZON) / 12)
     lifts = [promotion_lift(bundled_client, seed, season) for seed in range(6)]
-    assert np.mean(lifts) >= 1 and min(lifts) >= 0.5, f"lifts in sigma: {np.round(lifts, 2)}"
+    assert np.mean(lifts) >= 1.5 and min(lifts) >= 1, f"lifts in sigma: {np.round(lifts, 2)}"

@@ -13,10 +13,10 @@ and ``(median - y) / (median - lower)`` below. A point is flagged when its score
 learnt from the same series' earlier scored points (online, or "causal", conformal calibration): the
 ``level`` quantile of their scores, so that about ``1 - level`` of ordinary points fall outside. Until
 ``MIN_CALIBRATION`` earlier scores exist, the threshold is 1 (the model's band as it is). A flagged point
-whose score is more than ``OUTLIER_RATIO`` times its threshold is a clear outlier: it enters the
-calibration at the threshold, so it cannot widen later bands. One closer to the threshold enters as it is,
-so that a genuinely more volatile stretch raises the threshold (were every flagged score cut to its
-threshold, no score could exceed it and the threshold could only ever fall).
+enters the calibration at no more than ``FLAGGED_CAP`` times its threshold: one anomaly raises later
+thresholds only a little (at a high level with few earlier points the threshold is their largest score, so
+an uncapped spike would hide the next one), while a run of flags, a genuinely more volatile stretch, raises
+them step by step.
 Scores are calibrated separately for early and late steps of a block (late steps have wider raw bands).
 
 Re-anchoring. When a point is flagged, the rest of its block is forecast again from a window that ends
@@ -40,7 +40,7 @@ MAX_REANCHOR = 4
 STEP_GROUPS = 2  # calibration groups of block steps: early and late half
 PRIOR_WEIGHT = 30  # pseudo-scores at the raw band (threshold 1) the calibration starts from
 RECENT = 200  # calibrate on the most recent scores of the series
-OUTLIER_RATIO = 2.0  # flagged scores beyond this multiple of their threshold enter the calibration at it
+FLAGGED_CAP = 1.4  # a flagged score enters the calibration at most at this multiple of its threshold
 
 
 def scored_points(values: np.ndarray, min_context: int, last: int | None) -> np.ndarray:
@@ -126,7 +126,7 @@ def calibrate(
 
     ``score`` is the surprise in units of the raw band's half width on the side of the value; the
     threshold is the conformal ``level`` quantile of the earlier scores of the same step group (capped
-    at their own threshold when they were flagged as clear outliers). Points without a forecast get NaN.
+    at ``FLAGGED_CAP`` times their own threshold when they were flagged). Points without a forecast get NaN.
     """
     n = len(values)
     score, threshold = np.full(n, np.nan), np.full(n, np.nan)
@@ -149,7 +149,7 @@ def calibrate(
             tau = (len(scores) * tau + PRIOR_WEIGHT) / (len(scores) + PRIOR_WEIGHT)
         score[t], threshold[t] = s, tau
         flagged[t] = s > tau
-        kept = tau if s > OUTLIER_RATIO * tau else s
+        kept = min(s, FLAGGED_CAP * tau)
         bisect.insort(history[group_of[t]], kept)
         recent[group_of[t]].append(kept)
     return score, threshold, flagged

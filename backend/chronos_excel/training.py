@@ -76,8 +76,8 @@ class Stage:
 STAGES = (
     Stage(3500, 32, 256, 2e-3),
     Stage(600, 16, 1024, 5e-4),
-    Stage(9000, 32, 256, 1.5e-3, covariate_draws=3),
-    Stage(700, 16, 1024, 5e-4, covariate_draws=2),
+    Stage(13000, 32, 256, 3e-3, covariate_draws=3),
+    Stage(1000, 16, 1024, 5e-4, covariate_draws=2),
 )
 
 

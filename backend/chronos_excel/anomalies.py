@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -41,6 +42,7 @@ STEP_GROUPS = 2  # calibration groups of block steps: early and late half
 PRIOR_WEIGHT = 30  # pseudo-scores at the raw band (threshold 1) the calibration starts from
 RECENT = 200  # calibrate on the most recent scores of the series
 FLAGGED_CAP = 1.4  # a flagged score enters the calibration at most at this multiple of its threshold
+TINY, HUGE = np.finfo(float).tiny, np.finfo(float).max  # a flagged point's score stays finite and positive
 
 
 def scored_points(values: np.ndarray, min_context: int, last: int | None) -> np.ndarray:
@@ -63,6 +65,17 @@ def plan_windows(values: np.ndarray, scored: np.ndarray, block: int, context: in
         windows.append((cutoff, inside))
         k += len(inside)
     return windows
+
+
+@dataclass(frozen=True)
+class Calibrated:
+    """One series' calibration, arrays (n_points,): the threshold (NaN where not scored), the calibrated
+    band and the flag of every point."""
+
+    threshold: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    flagged: np.ndarray
 
 
 class Forecasts:
@@ -121,15 +134,17 @@ def calibrate(
     *,
     level: float,
     block: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Walk the scored points in time order; return each one's score, threshold and flag.
+) -> Calibrated:
+    """Walk the scored points in time order; return each one's calibrated band and flag.
 
-    ``score`` is the surprise in units of the raw band's half width on the side of the value; the
-    threshold is the conformal ``level`` quantile of the earlier scores of the same step group (capped
-    at ``FLAGGED_CAP`` times their own threshold when they were flagged). Points without a forecast get NaN.
+    A point's surprise is its distance from the median in units of the raw band's half width on its side;
+    the threshold is the conformal ``level`` quantile of the earlier surprises of the same step group
+    (a flagged one counted at most ``FLAGGED_CAP`` times its own threshold). The calibrated band is the raw
+    band scaled about the median by the threshold, and a point is flagged exactly when it lies outside that
+    band. Arrays have one entry per point; points without a forecast get NaN and no flag.
     """
     n = len(values)
-    score, threshold = np.full(n, np.nan), np.full(n, np.nan)
+    threshold, band_lower, band_upper = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     flagged = np.zeros(n, dtype=bool)
     history: list[list[float]] = [[] for _ in range(STEP_GROUPS)]
     recent: list[list[float]] = [[] for _ in range(STEP_GROUPS)]
@@ -147,12 +162,14 @@ def calibrate(
         tau = 1.0 if len(scores) < MIN_CALIBRATION else _conformal_quantile(scores, level)
         if PRIOR_WEIGHT:
             tau = (len(scores) * tau + PRIOR_WEIGHT) / (len(scores) + PRIOR_WEIGHT)
-        score[t], threshold[t] = s, tau
-        flagged[t] = s > tau
+        threshold[t] = tau
+        band_lower[t] = median[t] - tau * (median[t] - lower[t])
+        band_upper[t] = median[t] + tau * (upper[t] - median[t])
+        flagged[t] = values[t] < band_lower[t] or values[t] > band_upper[t]  # the band the user sees decides
         kept = min(s, FLAGGED_CAP * tau)
         bisect.insort(history[group_of[t]], kept)
         recent[group_of[t]].append(kept)
-    return score, threshold, flagged
+    return Calibrated(threshold, band_lower, band_upper, flagged)
 
 
 def _conformal_quantile(sorted_scores: list[float], level: float) -> float:
@@ -176,30 +193,45 @@ def detect(
     forecasts = Forecasts(prepared)
     windows = [(i, cut, points) for i, plan in enumerate(plans) for cut, points in plan]
     forecasts.fill(predictor, prepared, windows, level=level, block=block, context=context)
+    calibrated = [calibrate_series(s, forecasts, i, level=level, block=block) for i, s in enumerate(prepared)]
     anchored: set[tuple[int, int]] = set()
-    for _ in range(MAX_REANCHOR + 1):
-        calibrated = [
-            calibrate(s.values, forecasts.median[i], forecasts.lower[i], forecasts.upper[i], forecasts.step[i],
-                      level=level, block=block)
-            for i, s in enumerate(prepared)
-        ]  # fmt: skip
+    for _ in range(MAX_REANCHOR):
         windows = _reanchored(windows, calibrated, anchored)
         if not windows:
             break
         forecasts.fill(predictor, prepared, windows, level=level, block=block, context=context)
+        changed = {i for i, _, _ in windows}
+        calibrated = [
+            calibrate_series(s, forecasts, i, level=level, block=block) if i in changed else calibrated[i]
+            for i, s in enumerate(prepared)
+        ]
+    # the answer is the last calibration, made after the last forecasts: its bands decided its flags
     return [result(s, forecasts, calibrated[i], i) for i, s in enumerate(prepared)]
+
+
+def calibrate_series(series: PreparedSeries, forecasts: Forecasts, i: int, *, level: float, block: int) -> Calibrated:
+    """``calibrate`` series ``i`` on its latest forecasts."""
+    return calibrate(
+        series.values,
+        forecasts.median[i],
+        forecasts.lower[i],
+        forecasts.upper[i],
+        forecasts.step[i],
+        level=level,
+        block=block,
+    )
 
 
 def _reanchored(
     windows: list[tuple[int, int, np.ndarray]],
-    calibrated: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    calibrated: list[Calibrated],
     anchored: set[tuple[int, int]],
 ) -> list[tuple[int, int, np.ndarray]]:
     """For every window with a flagged point before its last one, a new window for the points after the
     first such flag, ending just after it (once per series and cutoff)."""
     again = []
     for i, _, points in windows:
-        flags = calibrated[i][2][points]
+        flags = calibrated[i].flagged[points]
         hit = np.flatnonzero(flags[:-1])
         if hit.size == 0:
             continue
@@ -211,19 +243,22 @@ def _reanchored(
     return again
 
 
-def result(series: PreparedSeries, forecasts: Forecasts, calibrated: tuple, i: int) -> dict:
-    """One series' answer: the calibrated band of each point, its flag, score and direction."""
-    score_raw, tau, flagged = calibrated
-    values, median = series.values, forecasts.median[i]
-    scored = ~np.isnan(tau)
-    lower = median - tau * (median - forecasts.lower[i])
-    upper = median + tau * (forecasts.upper[i] - median)
-    above = flagged & (values > median)
-    below = flagged & (values < median)
-    width = upper - lower
+def result(series: PreparedSeries, forecasts: Forecasts, calibrated: Calibrated, i: int) -> dict:
+    """One series' answer: each point's calibrated band, its flag (exactly: outside the band), score and
+    direction.
+
+    ``score`` is 0 inside the band, else the distance to the nearest bound divided by the band's width (or,
+    for a band of width 0, by the series' mean absolute step), so it is positive exactly when flagged.
+    """
+    values, median, flagged = series.values, forecasts.median[i], calibrated.flagged
+    lower, upper = calibrated.lower, calibrated.upper
+    scored = ~np.isnan(calibrated.threshold)
+    above = flagged & (values > upper)
+    below = flagged & (values < lower)
     distance = np.where(above, values - upper, np.where(below, lower - values, 0.0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scores = np.where(distance > 0, np.where(width > 0, distance / width, np.inf), 0.0)
+    width = np.where(upper - lower > 0, upper - lower, _typical_step(values))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        scores = np.where(flagged, np.clip(distance / width, TINY, HUGE), 0.0)
     scores[~scored] = np.nan
     flags = [None if not s else bool(f) for s, f in zip(scored, flagged, strict=True)]
     return {
@@ -238,3 +273,10 @@ def result(series: PreparedSeries, forecasts: Forecasts, calibrated: tuple, i: i
         "direction": (above.astype(int) - below.astype(int)).tolist(),
         "count": int(flagged.sum()),
     }
+
+
+def _typical_step(values: np.ndarray) -> float:
+    """The mean absolute change between neighbouring known values (1 when there is none)."""
+    steps = np.abs(np.diff(values[~np.isnan(values)]))
+    typical = float(steps.mean()) if steps.size else 0.0
+    return typical if typical > 0 and math.isfinite(typical) else 1.0

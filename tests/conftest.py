@@ -3,6 +3,8 @@ app loading it through the same code path as a real model, and a real HTTP serve
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +16,31 @@ from werkzeug.serving import make_server
 
 from chronos_excel import create_app
 from chronos_excel.training import build_config  # the real chronos_config, encoder sizes as given
+
+ROOT = Path(__file__).resolve().parents[1]
+NODE_TOOLS = ("eslint", "tsc", "custom-functions-metadata")  # what `npm ci` puts in node_modules/.bin
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that drive Chromium are marked ``browser``: ``-m "not browser"`` leaves them out."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A tool the selected tests need and the machine lacks stops the run with one line saying what to run."""
+    markers = {marker.name for item in session.items for marker in item.iter_markers()}
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if "browser" in markers and not Path(chromium).exists():
+        pytest.exit(f"the task pane tests need Chromium at {chromium}: run `apt-get install -y chromium`", 4)
+    if "node" in markers:
+        if shutil.which("node") is None:
+            pytest.exit("the add-in's JavaScript checks need Node.js 18+: run `apt-get install -y nodejs npm`", 4)
+        missing = [tool for tool in NODE_TOOLS if not (ROOT / "node_modules" / ".bin" / tool).exists()]
+        if missing:
+            pytest.exit(f"node_modules/.bin/{missing[0]} is missing: run `npm ci --ignore-scripts`", 4)
 
 
 def build_tiny_chronos2(directory: Path, seed: int = 0) -> Path:

@@ -6,7 +6,6 @@ the live server found in OfficeRuntime.storage, as the pane leaves it."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -38,7 +37,7 @@ Promise.all(calls.map(call)).then((results) => console.log(JSON.stringify({ name
 VALUES = [[float(10 + k % 7)] for k in range(40)]
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed: CI runs the bare-runtime check")
+@pytest.mark.node
 def test_functions_run_without_a_page(live_server):
     calls = [
         ["FORECAST", [VALUES, None, 3, None]],

@@ -392,7 +392,8 @@ def read(js, rows: list[list], roles: dict | None = None, address: str | None = 
     """parseData on a range of General cells starting at A1 (dates as text)."""
     address = address or f"Sheet1!A1:{chr(64 + len(rows[0]))}{len(rows)}"
     formats = [["General"] * len(rows[0]) for _ in rows]
-    return js("parse.js", "parseData", {"address": address, "values": rows, "numberFormat": formats}, roles or {})
+    roles = {str(column): role for column, role in (roles or {}).items()}  # JSON object keys are text
+    return js("parse.js", "parseData", {"address": address, "values": rows, "numberFormat": formats}, roles)
 
 
 MONTHS = [f"2024-{m:02d}-01" for m in range(1, 13)]

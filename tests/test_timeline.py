@@ -163,3 +163,41 @@ def test_aggregate_and_fill_missing_together_repair_a_messy_timeline(client):
     body = {"series": [series([3.0, 1.0, 2.0, 5.0, 6.0], days)], "aggregate": "sum", "fill_missing": True}
     result = client.post("/api/v1/forecast", json={**body, "horizon": 2}).get_json()["forecasts"][0]
     assert result["timestamps"] == ["2024-01-07", "2024-01-08"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/forecast", "/api/v1/anomalies", "/api/v1/backtest"])
+@pytest.mark.parametrize(
+    ("timestamps", "future"),
+    [
+        # the first days the server handles, as date text and as date-times
+        ([f"1677-09-{d}" for d in range(22, 30)], ["1677-09-30", "1677-10-01"]),
+        ([f"1677-09-22T{h:02d}:00:00" for h in range(8)], ["1677-09-22T08:00:00", "1677-09-22T09:00:00"]),
+        # the last: the forecast ends on 2262-04-11, the last date
+        ([f"2262-04-{d:02d}" for d in range(1, 10)], ["2262-04-10", "2262-04-11"]),
+        ([f"2262-04-11T{h:02d}:00:00" for h in range(8, 16)], ["2262-04-11T16:00:00", "2262-04-11T17:00:00"]),
+    ],
+)
+def test_the_ends_of_the_calendar_work_on_every_pandas_the_project_allows(client, path, timestamps, future):
+    """pandas 2 (the floor) holds nanosecond timestamps only up to 2262-04-11 23:47: checking a date against the
+    day after the last one overflowed there, and every dated request answered 500."""
+    values = [float(10 + k % 3) for k in range(len(timestamps))]
+    body = {"series": [series(values, timestamps)], "horizon": 2}
+    if path == "/api/v1/anomalies":
+        body = {"series": [series(values, timestamps)], "min_context": 4}
+    elif path == "/api/v1/backtest":
+        body = {**body, "windows": 1, "seasonality": 1}
+    response = client.post(path, json=body)
+    assert response.status_code == 200, response.get_json()
+    answer = response.get_json()
+    if path == "/api/v1/forecast":
+        assert answer["forecasts"][0]["timestamps"] == future
+    elif path == "/api/v1/anomalies":
+        assert answer["anomalies"][0]["timestamps"] == timestamps
+    else:
+        assert answer["backtests"][0]["windows"][0]["timestamps"] == timestamps[-2:]
+
+
+def test_one_day_past_the_calendar_is_a_located_422(client):
+    stamps = ["2262-04-10", "2262-04-11", "2262-04-12"]
+    response = client.post("/api/v1/forecast", json={"series": [series([1.0, 2.0, 3.0], stamps)], "horizon": 1})
+    assert_problem(response, 422, ["series", 0, "timestamps", 2], "outside the dates this server handles")

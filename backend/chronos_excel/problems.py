@@ -63,12 +63,29 @@ def pydantic_errors(exc: ValidationError) -> list[dict[str, Any]]:
     return [{"loc": list(err["loc"]), "msg": _with_found(err)} for err in exc.errors(include_url=False)]
 
 
+# pydantic writes a float bound that is a whole number as an integer (1e300 as 301 digits): write it as given
+_BOUNDS = {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt", "less_than_equal": "le"}
+_BOUND_WORDS = {
+    "gt": "greater than",
+    "ge": "greater than or equal to",
+    "lt": "less than",
+    "le": "less than or equal to",
+}
+
+
+def _number(value: Any) -> str:
+    return repr(value) if isinstance(value, float) else str(value)
+
+
 def _with_found(err: dict[str, Any]) -> str:
-    found = err.get("input")
-    if err["type"] == "missing" or "got " in err["msg"] or not isinstance(found, str | int | float | bool | None):
-        return err["msg"]
-    shown = json.dumps(found)
-    return f"{err['msg']}, got {shown if len(shown) <= 80 else shown[:77] + '...'}"
+    msg, found = err["msg"], err.get("input")
+    bound = _BOUNDS.get(err["type"])
+    if bound and bound in err.get("ctx", {}):
+        msg = f"Input should be {_BOUND_WORDS[bound]} {_number(err['ctx'][bound])}"
+    if err["type"] == "missing" or "got " in msg or not isinstance(found, str | int | float | bool | None):
+        return msg
+    shown = _number(found) if isinstance(found, float) else json.dumps(found)
+    return f"{msg}, got {shown if len(shown) <= 80 else shown[:77] + '...'}"
 
 
 def register_error_handlers(app: Flask) -> None:

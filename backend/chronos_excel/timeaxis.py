@@ -8,6 +8,7 @@ since 1899-12-30, the fraction being the time of day). Whatever came in goes out
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -89,8 +90,11 @@ def parse_frequency(alias: str, loc: Loc = ("frequency",)) -> BaseOffset:
     forward by 1 second to 100 years."""
     try:
         offset = to_offset(alias)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, FutureWarning) as exc:  # FutureWarning: pandas 2's deprecation, as an error
         raise InputError(loc, f"{alias!r} is not a pandas frequency alias ({exc})") from None
+    if _rule_code(alias) != _rule_code(offset.freqstr):
+        # pandas 2 still reads aliases that pandas 3 refuses ('M', 'H', 'T', 'A', 'd' ...): refuse them on both
+        raise InputError(loc, f"{alias!r} is not a pandas frequency alias (write it {offset.freqstr!r})")
     if offset.n <= 0:
         raise InputError(loc, f"{alias!r} does not move forward in time: the multiple must be 1 or more")
     reference = pd.Timestamp("2000-01-01")
@@ -101,6 +105,11 @@ def parse_frequency(alias: str, loc: Loc = ("frequency",)) -> BaseOffset:
     if step < pd.Timedelta(seconds=1) or step > MAX_STEP:
         raise InputError(loc, f"{alias!r} is a step of {step}; a frequency must be from 1 second to 100 years")
     return offset
+
+
+def _rule_code(alias: str) -> str:
+    """The letters of an alias without its multiple and anchor: '2W-MON' -> 'W'."""
+    return re.sub(r"^[+-]?\d+", "", alias.strip()).split("-")[0]
 
 
 def excel_serials_to_datetimes(serials: Sequence[float]) -> pd.DatetimeIndex:
@@ -149,7 +158,8 @@ def parse_timestamps(raw: Sequence[str | float], loc: Loc) -> tuple[pd.DatetimeI
         j = int(blank[0])
         raise InputError((*loc, j), f"{raw[j]!r} is not a date: every timestamp needs one")
     naive = index.tz_localize(None) if index.tz is not None else index
-    outside = np.flatnonzero((naive < FIRST_DATE) | (naive >= LAST_DATE + pd.Timedelta(days=1)))
+    # by calendar day: LAST_DATE's end is past what pandas 2's nanosecond timestamps can hold
+    outside = np.flatnonzero((naive < FIRST_DATE) | (naive.normalize() > LAST_DATE))
     if outside.size:
         j = int(outside[0])
         raise InputError((*loc, j), f"{raw[j]!r} is outside the dates this server handles ({DATE_RANGE})")

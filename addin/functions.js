@@ -40,13 +40,38 @@ function flat(range, name) {
 
 const blank = (v) => v === null || v === undefined || v === "";
 
-/** The values as numbers and nulls (blank cells and errors such as #N/A are missing). */
+/** The Excel error a cell holds ("#N/A", "#DIV/0!" …), or null. With `allowErrorForDataTypeAny` in
+ * functions.json, Excel passes error cells to `any` parameters instead of answering #N/A itself: as an
+ * error object (a CustomFunctions.Error's `code`, or a data-types ErrorCellValue's `basicValue`). */
+function errorOf(v) {
+  if (v && typeof v === "object") {
+    const code = v.code ?? (v.type === "Error" ? v.basicValue : undefined);
+    if (typeof code === "string" && code.startsWith("#")) return code.toUpperCase();
+    return v.type === "Error" || v.errorType !== undefined ? "an error" : null;
+  }
+  const text = typeof v === "string" ? v.trim().toUpperCase() : "";
+  return /^#(N\/A|DIV\/0!|VALUE!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!|BUSY!)$/.test(text) ? text : null;
+}
+
+/** A cell's number when it holds one: a plain number, or a data-types number value ({basicValue}). */
+function numberOf(v) {
+  if (typeof v === "number") return v;
+  return v && typeof v === "object" && typeof v.basicValue === "number" ? v.basicValue : null;
+}
+
+/** The values as numbers and nulls: blank cells and #N/A are missing, as in the pane; any other error or
+ * text is a #VALUE! naming its position. */
 function readValues(range) {
   const cells = flat(range, "values");
   return cells.map((v, i) => {
-    if (blank(v) || typeof v === "object") return null;
-    if (typeof v === "number") return v;
+    if (blank(v)) return null;
+    const number = numberOf(v);
+    if (number !== null) return number;
     if (typeof v === "boolean") return v ? 1 : 0;
+    const error = errorOf(v);
+    if (error === "#N/A") return null;
+    if (error !== null) throw fail(`values must be numbers; found ${error} at position ${i + 1}.`);
+    if (typeof v === "object") throw fail(`values must be numbers; found a ${v.type ?? "data"} value at position ${i + 1}.`);
     const n = Number(String(v).trim());
     if (String(v).trim() !== "" && Number.isFinite(n)) return n;
     throw fail(`values must be numbers; found the text '${v}' at position ${i + 1}.`);
@@ -70,10 +95,10 @@ function parseDateText(text) {
 
 /** A date argument (an Excel date, or date text) as an Excel serial; a #VALUE! naming it otherwise. */
 function readDate(value, what) {
-  if (typeof value === "number") return value;
+  if (numberOf(value) !== null) return numberOf(value);
   const serial = blank(value) || typeof value !== "string" ? null : parseDateText(value);
   if (serial === null) {
-    const found = blank(value) ? "nothing" : `'${typeof value === "object" ? "an error" : value}'`;
+    const found = blank(value) ? "nothing" : (errorOf(value) ?? `'${value}'`);
     throw fail(`${what} must be a date (an Excel date, or text such as 2024-01-31); found ${found}.`);
   }
   return serial;

@@ -21,16 +21,35 @@ SIGNATURES = {
 
 
 @pytest.mark.node
-def test_committed_metadata_is_what_the_generator_writes(tmp_path):
+def test_committed_metadata_is_the_generators_output_plus_errors_as_inputs(tmp_path):
+    """`npm run functions`: Microsoft's generator, then one documented key it cannot write itself,
+    ``allowErrorForDataTypeAny`` (so that #N/A cells reach the functions instead of Excel answering #N/A)."""
     tool = ROOT / "node_modules" / ".bin" / "custom-functions-metadata"
     out = tmp_path / "functions.json"
     result = subprocess.run(
         [str(tool), "generate", str(ADDIN / "functions.js"), str(out)], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0 and out.exists(), result.stdout + result.stderr
-    assert json.loads((ADDIN / "functions.json").read_text()) == json.loads(out.read_text()), (
+    generated = json.loads(out.read_text())
+    assert "allowErrorForDataTypeAny" not in generated  # else the extra step is no longer needed
+    functions = generated.pop("functions")
+    expected = {**generated, "allowErrorForDataTypeAny": True, "functions": functions}
+    committed = json.loads((ADDIN / "functions.json").read_text())
+    assert committed == expected and list(committed) == list(expected), (
         "addin/functions.json is stale: run `npm run functions` and commit it"
     )
+
+
+@pytest.mark.node
+def test_npm_run_functions_writes_exactly_that(tmp_path):
+    copy = tmp_path / "repo"
+    (copy / "addin").mkdir(parents=True)
+    (copy / "addin" / "functions.js").write_text((ADDIN / "functions.js").read_text())
+    (copy / "package.json").write_text((ROOT / "package.json").read_text())
+    (copy / "node_modules").symlink_to(ROOT / "node_modules")
+    result = subprocess.run(["npm", "run", "--silent", "functions"], cwd=copy, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (copy / "addin" / "functions.json").read_text() == (ADDIN / "functions.json").read_text()
 
 
 def test_metadata_declares_the_five_functions_with_their_arguments():

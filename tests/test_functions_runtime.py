@@ -28,8 +28,10 @@ const sandbox = {
 };
 vm.createContext(sandbox);
 vm.runInContext(fs.readFileSync(script, "utf8"), sandbox, { filename: script });
+const revive = (v) => Array.isArray(v) ? v.map(revive)
+  : v && typeof v === "object" && "__error__" in v ? new CustomError(v.__error__, "") : v;
 const call = async ([id, args]) => {
-  try { return { value: await registry[id](...args) }; }
+  try { return { value: await registry[id](...revive(args)) }; }
   catch (e) { return e instanceof CustomError ? { error: e.code, message: e.message } : { thrown: String(e) }; }
 };
 Promise.all(calls.map(call)).then((results) => console.log(JSON.stringify({ names: Object.keys(registry), results })));
@@ -59,3 +61,42 @@ def test_functions_run_without_a_page(live_server):
     assert [len(r) for r in interval["value"]] == [3, 3]
     assert isinstance(backtest["value"], float)
     assert bad["error"] == "#VALUE!" and "single row or column" in bad["message"]
+
+
+def run_in_bare_runtime(server: str, calls: list) -> list[dict]:
+    result = subprocess.run(
+        ["node", "-e", RUN, str(ROOT / "addin" / "functions.js"), f"{server}/", json.dumps(calls)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["results"]
+
+
+# How Excel hands an error cell to an `any` parameter once functions.json sets allowErrorForDataTypeAny:
+# a CustomFunctions.Error, a data-types ErrorCellValue, or (older hosts) the error's text.
+NA_AS_ERROR = {"__error__": "#N/A"}
+NA_AS_CELL_VALUE = {"type": "Error", "basicType": "Error", "basicValue": "#N/A", "errorType": "NotAvailable"}
+
+
+@pytest.mark.node
+def test_na_cells_are_missing_values_as_in_the_pane(live_server):
+    """=CHRONOS.FORECAST(B2:B145, A2:A145, 12) over a range holding #N/A: those cells are missing values."""
+    dates = [[float(d)] for d in range(45292, 45292 + 40)]  # 40 days from 2024-01-01
+    holes = {5, 17, 30}
+    blanks = [[None] if k in holes else row for k, row in enumerate(VALUES)]
+    forms = [NA_AS_ERROR, NA_AS_CELL_VALUE, "#N/A"]
+    with_na = [[forms[sorted(holes).index(k)]] if k in holes else row for k, row in enumerate(VALUES)]
+    calls = [
+        ["FORECAST", [blanks, dates, 12, None]],
+        ["FORECAST", [with_na, dates, 12, None]],
+        ["INTERVAL", [with_na, dates, 4, 0.8]],
+        ["FORECAST", [[*VALUES[:10], [{"__error__": "#DIV/0!"}]], None, 3, None]],
+    ]
+    blank_answer, na_answer, interval, div0 = run_in_bare_runtime(live_server, calls)
+    assert "value" in na_answer, na_answer
+    assert len(na_answer["value"]) == 12
+    assert na_answer["value"] == blank_answer["value"]
+    assert [len(row) for row in interval["value"]] == [3] * 4
+    assert div0["error"] == "#VALUE!" and "#DIV/0! at position 11" in div0["message"]

@@ -1,6 +1,7 @@
 """Rolling backtests of the bundled model on classic series, through the real HTTP API.
 
-Usage: ``python bench/quality.py [--windows 3] [--model bundled] [--card DIR]``
+Usage: ``python bench/quality.py [--windows 3] [--model bundled] [--dtype float32] [--compare bfloat16 int8]
+[--card DIR]``
 
 Prints, per series, MASE of the model and of seasonal naive and the 80% interval coverage, then a
 summary. ``--card DIR`` also writes the table into ``DIR/MODEL_CARD.md`` between its quality markers.
@@ -129,7 +130,9 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=5)
     parser.add_argument("--card", help="checkpoint directory whose MODEL_CARD.md gets the table")
     parser.add_argument("--dtype", default="float32", help="float32, bfloat16 or int8 (default float32)")
-    parser.add_argument("--compare-int8", action="store_true", help="also print mean MASE and WQL in int8")
+    parser.add_argument(
+        "--compare", nargs="+", default=[], metavar="DTYPE", help="also print mean MASE and WQL in these dtypes"
+    )
     args = parser.parse_args()
 
     from chronos_excel import create_app
@@ -138,12 +141,12 @@ def main() -> None:
     results = run_backtests(client, classic_series(), args.windows)
     text = table(results)
     print(text)
-    if args.compare_int8:
-        int8 = create_app({"MODEL": args.model, "DEVICE": "cpu", "DTYPE": "int8"}).test_client()
-        quantized = run_backtests(int8, classic_series(), args.windows)
+    if args.compare:
         print("\n| dtype | mean MASE | mean WQL |\n|---|---:|---:|")
         print(_means(args.dtype, results))
-        print(_means("int8", quantized))
+        for dtype in args.compare:
+            other = create_app({"MODEL": args.model, "DEVICE": "cpu", "DTYPE": dtype}).test_client()
+            print(_means(dtype, run_backtests(other, classic_series(), args.windows)))
     if args.card:
         write_card(args.card, text, args.windows)
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -125,12 +123,3 @@ def test_manifest_command_points_the_add_in_at_another_server(tmp_path):
     assert "localhost:8000" not in xml
     with pytest.raises(SystemExit, match="http"):
         cli.main(["manifest", "--url", "ftp://nowhere", "--out", str(out)])
-
-
-def test_every_curl_example_in_the_readme_works(client):
-    readme = (ROOT / "README.md").read_text()
-    examples = re.findall(r"curl -s http://127\.0\.0\.1:8000(/api/v1/\w+)(.*?)(?:-d '(.*?)')?\n```", readme, re.S)
-    assert {path for path, _, _ in examples} >= {"/api/v1/forecast", "/api/v1/anomalies", "/api/v1/backtest"}
-    for path, _, body in examples:
-        response = client.post(path, json=json.loads(body)) if body else client.get(path)
-        assert response.status_code == 200, (path, response.get_json())

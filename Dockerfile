@@ -6,7 +6,8 @@ FROM python:3.11-slim
 ENV PIP_NO_CACHE_DIR=1 \
     HF_HOME=/data/huggingface \
     OMP_WAIT_POLICY=PASSIVE \
-    CHRONOS_DEVICE=auto
+    CHRONOS_DEVICE=auto \
+    CHRONOS_DATA_DIR=/data
 
 WORKDIR /app
 # torch first, on its own layer: it is by far the largest dependency and changes least often.
@@ -14,7 +15,7 @@ RUN pip install torch==2.13.0
 COPY pyproject.toml README.md ./
 COPY backend backend
 COPY addin addin
-RUN pip install . && useradd --create-home chronos && mkdir -p /data && chown chronos /data
+RUN pip install ".[postgres]" && useradd --create-home chronos && mkdir -p /data && chown chronos /data
 
 USER chronos
 VOLUME /data

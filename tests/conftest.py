@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +17,15 @@ from werkzeug.serving import make_server
 
 from chronos_excel import create_app
 from chronos_excel.training import build_config  # the real chronos_config, encoder sizes as given
+from tests.postgres import postgres_bin, postgres_server
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_TOOLS = ("eslint", "tsc", "custom-functions-metadata")  # what `npm ci` puts in node_modules/.bin
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Jobs and adapters of the tests live in a folder of their own, never in the user's data directory."""
+    os.environ.setdefault("CHRONOS_DATA_DIR", tempfile.mkdtemp(prefix="chronos-tests-"))
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
@@ -27,6 +34,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+        if "postgres_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -35,6 +44,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     if "browser" in markers and not Path(chromium).exists():
         pytest.exit(f"the task pane tests need Chromium at {chromium}: run `apt-get install -y chromium`", 4)
+    if "postgres" in markers and postgres_bin() is None:
+        pytest.exit("the database tests need PostgreSQL's server: run `apt-get install -y postgresql`", 4)
     if "node" in markers:
         if shutil.which("node") is None:
             pytest.exit("the add-in's JavaScript checks need Node.js 18+: run `apt-get install -y nodejs npm`", 4)
@@ -75,3 +86,10 @@ def live_server(app) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server for the session (Debian's package, in a temporary directory)."""
+    with postgres_server() as url:
+        yield url

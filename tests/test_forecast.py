@@ -75,7 +75,7 @@ def test_defaults_names_and_response_shape(client):
     body = {"series": [series([1.0, 2.0, 3.0, 4.0], name="Sales"), series([5.0, 6.0, 7.0])], "horizon": 3}
     data = client.post("/api/v1/forecast", json=body).get_json()
     ForecastResponse.model_validate(data)
-    assert data["model"] == {"id": data["model"]["id"], "device": "cpu", "dtype": "float32"}
+    assert data["model"] == {"id": data["model"]["id"], "device": "cpu", "dtype": "float32", "adapter": None}
     first, second = data["forecasts"]
     assert (first["name"], second["name"]) == ("Sales", "Series 2")
     assert list(first["quantiles"]) == ["0.1", "0.5", "0.9"]

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .covariates import Covariate, window_input
-from .predictor import Predictor
+from .predictor import AdapterRef, Predictor
 from .series import PreparedSeries, to_json
 
 MIN_CALIBRATION = 30
@@ -96,6 +96,7 @@ class Forecasts:
         level: float,
         block: int,
         context: int,
+        adapter: AdapterRef | None = None,
     ) -> None:
         """Forecast ``windows`` (series, cutoff, points) in one batched call and record their points."""
         if not windows:
@@ -104,7 +105,7 @@ class Forecasts:
         # every context is exactly ``context`` points long (NaN before the start, which the model masks), so
         # a window's forecast never depends on which other windows share its batch
         inputs = [window_input(padded[i][0], padded[i][1], cut, cut + context, block) for i, cut, _ in windows]
-        grid = predictor.quantile_grid(inputs, block)
+        grid = predictor.quantile_grid(inputs, block, adapter=adapter)
         medians = predictor.median(grid)
         bands = predictor.levels(grid, [(1 - level) / 2, (1 + level) / 2])
         for row, (i, cut, points) in enumerate(windows):
@@ -187,19 +188,21 @@ def detect(
     last: int | None,
     block: int,
     context: int,
+    adapter: AdapterRef | None = None,
 ) -> list[dict]:
-    """Score every series; one result dict per series, arrays with one entry per timeline point."""
+    """Score every series; one result dict per series, arrays with one entry per timeline point. ``adapter``:
+    the LoRA weights the model runs with (None: the base model)."""
     plans = [plan_windows(s.values, scored_points(s.values, min_context, last), block, context) for s in prepared]
     forecasts = Forecasts(prepared)
     windows = [(i, cut, points) for i, plan in enumerate(plans) for cut, points in plan]
-    forecasts.fill(predictor, prepared, windows, level=level, block=block, context=context)
+    forecasts.fill(predictor, prepared, windows, level=level, block=block, context=context, adapter=adapter)
     calibrated = [calibrate_series(s, forecasts, i, level=level, block=block) for i, s in enumerate(prepared)]
     anchored: set[tuple[int, int]] = set()
     for _ in range(MAX_REANCHOR):
         windows = _reanchored(windows, calibrated, anchored)
         if not windows:
             break
-        forecasts.fill(predictor, prepared, windows, level=level, block=block, context=context)
+        forecasts.fill(predictor, prepared, windows, level=level, block=block, context=context, adapter=adapter)
         changed = {i for i, _, _ in windows}
         calibrated = [
             calibrate_series(s, forecasts, i, level=level, block=block) if i in changed else calibrated[i]

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import shutil
 from typing import TypeVar
 
 import numpy as np
 from flask import Blueprint, Response, current_app, json, request, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, Conflict, NotFound, UnsupportedMediaType
 
-from . import __version__
+from . import __version__, adapters
 from .anomalies import detect
 from .backtest import run_backtests, summarize
+from .jobs import Jobs, describe_adapter, describe_job
 from .openapi import openapi_document
-from .predictor import get_predictor
-from .problems import problem
-from .schemas import LIMITS, AnomaliesRequest, BacktestRequest, ForecastRequest, SeriesRequest
+from .predictor import AdapterRef, Predictor, get_predictor
+from .problems import InputError, problem
+from .schemas import LIMITS, AdapterRequest, AnomaliesRequest, BacktestRequest, ForecastRequest, SeriesRequest
+from .security import current_owner
 from .series import PreparedSeries, check_joint, forecast_inputs, level_key, prepare_series
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -76,8 +79,9 @@ def forecast() -> dict:
     if req.joint:
         check_joint(prepared)
     predictor = get_predictor()
+    adapter = find_adapter(predictor, req.adapter)
     inputs = forecast_inputs(prepared, req.horizon, joint=req.joint)
-    grid = predictor.quantile_grid(inputs, req.horizon, cross_learning=req.cross_learning)
+    grid = predictor.quantile_grid(inputs, req.horizon, cross_learning=req.cross_learning, adapter=adapter)
     medians = predictor.median(grid)
     quantiles = predictor.levels(grid, req.quantile_levels)
     keys = [level_key(q) for q in req.quantile_levels]
@@ -93,7 +97,7 @@ def forecast() -> dict:
         }
         for i, s in enumerate(prepared)
     ]
-    return {"model": predictor.describe(), "forecasts": forecasts}
+    return {"model": predictor.describe(adapter), "forecasts": forecasts}
 
 
 @bp.post("/anomalies")
@@ -102,6 +106,7 @@ def anomalies() -> dict:
     req = read_request(AnomaliesRequest)
     prepared = prepare(req, future_covariates=req.future_covariates)
     predictor = get_predictor()
+    adapter = find_adapter(predictor, req.adapter)
     results = detect(
         predictor,
         prepared,
@@ -110,8 +115,9 @@ def anomalies() -> dict:
         last=req.last,
         block=current_app.config["ANOMALY_BLOCK"],
         context=current_app.config["ANOMALY_CONTEXT"],
+        adapter=adapter,
     )
-    return {"model": predictor.describe(), "anomalies": results}
+    return {"model": predictor.describe(adapter), "anomalies": results}
 
 
 @bp.post("/backtest")
@@ -122,6 +128,7 @@ def backtest() -> dict:
     if req.joint:
         check_joint(prepared)
     predictor = get_predictor()
+    adapter = find_adapter(predictor, req.adapter)
     results = run_backtests(
         predictor,
         prepared,
@@ -133,8 +140,116 @@ def backtest() -> dict:
         seasonality=req.seasonality,
         joint=req.joint,
         cross_learning=req.cross_learning,
+        adapter=adapter,
     )
-    return {"model": predictor.describe(), "backtests": results, "summary": summarize(results)}
+    return {"model": predictor.describe(adapter), "backtests": results, "summary": summarize(results)}
+
+
+def get_jobs() -> Jobs:
+    """The app's jobs and adapters."""
+    return current_app.extensions["chronos_jobs"]
+
+
+def find_adapter(predictor: Predictor, name: str | None) -> AdapterRef | None:
+    """The caller's adapter of that name, ready for the loaded model (None for the base model)."""
+    if name is None:
+        return None
+    predictor.quantiles  # noqa: B018 (503 while the model loads)
+    jobs, owner = get_jobs(), current_owner()
+    record = jobs.store.adapter(owner, name) if jobs.exists() else None
+    if record is None:
+        names = [a["name"] for a in jobs.store.adapters(owner)] if jobs.exists() else []
+        listed = ", ".join(repr(n) for n in names[:20]) or "none yet: POST /api/v1/adapters makes one"
+        raise InputError(("adapter",), f"there is no adapter named {name!r} (your adapters: {listed})")
+    base = predictor.info["id"]
+    if record["base_model"] != base:
+        raise Conflict(
+            f"adapter {name!r} was trained on {record['base_model']!r}, but this server runs {base!r}; "
+            "an adapter runs only on the model it was trained from"
+        )
+    if predictor.info["dtype"] == "int8":
+        raise Conflict(
+            "this server runs the model in int8, which adapters cannot run on: serve it in float32 or bfloat16"
+        )
+    return AdapterRef(record["id"], name, str(jobs.adapters_dir / record["id"]))
+
+
+@bp.post("/adapters")
+def create_adapter() -> tuple[dict, int, dict]:
+    """Start a job that fine-tunes the model (LoRA) on the series; 202 with the job, at its Location."""
+    req = read_request(AdapterRequest)
+    prepared = prepare(req, future_covariates=req.future_covariates)
+    if req.joint:
+        check_joint(prepared)
+    adapters.check_trainable(prepared, req.horizon, req.validation_windows)
+    predictor = get_predictor()
+    predictor.quantiles  # noqa: B018 (503 while the model loads: the job trains from it)
+    if predictor.info["dtype"] == "int8":
+        raise Conflict(
+            "this server runs the model in int8, which adapters cannot run on: serve it in float32 or bfloat16"
+        )
+    jobs, owner = get_jobs(), current_owner()
+    taken = jobs.store.name_in_use(owner, req.name)
+    if taken:
+        raise Conflict(f"{taken}: choose another name, or DELETE /api/v1/adapters/{req.name} first")
+    job = jobs.runner.start_adapter(owner, req, prepared, predictor)
+    return describe_job(job, None), 202, {"Location": f"/api/v1/jobs/{job['id']}"}
+
+
+def _job_answer(jobs: Jobs, job: dict) -> dict:
+    adapter = jobs.store.adapter_by_id(job["adapter_id"]) if job["state"] == "succeeded" else None
+    return describe_job(job, adapter)
+
+
+@bp.get("/jobs/<job_id>")
+def get_job(job_id: str) -> dict:
+    """A training job: its state, progress and, once it has succeeded, the adapter."""
+    jobs = get_jobs()
+    job = jobs.store.job(current_owner(), job_id) if jobs.exists() else None
+    if job is None:
+        raise NotFound(f"There is no job {job_id}.")
+    return _job_answer(jobs, job)
+
+
+@bp.delete("/jobs/<job_id>")
+def cancel_job(job_id: str) -> dict:
+    """Cancel a job: a queued one at once, a running one within 2 s; nothing of it is kept."""
+    jobs = get_jobs()
+    job = jobs.store.job(current_owner(), job_id) if jobs.exists() else None
+    if job is None:
+        raise NotFound(f"There is no job {job_id}.")
+    if job["state"] in ("succeeded", "failed"):
+        raise Conflict(f"job {job_id} has {job['state']} already: there is nothing to cancel")
+    return _job_answer(jobs, jobs.runner.cancel(current_owner(), job_id) or job)
+
+
+@bp.get("/adapters")
+def list_adapters() -> dict:
+    """Your adapters, newest first."""
+    jobs = get_jobs()
+    records = jobs.store.adapters(current_owner()) if jobs.exists() else []
+    return {"adapters": [describe_adapter(record) for record in records]}
+
+
+@bp.get("/adapters/<name>")
+def get_adapter(name: str) -> dict:
+    """One of your adapters."""
+    jobs = get_jobs()
+    record = jobs.store.adapter(current_owner(), name) if jobs.exists() else None
+    if record is None:
+        raise NotFound(f"There is no adapter named {name!r}.")
+    return describe_adapter(record)
+
+
+@bp.delete("/adapters/<name>")
+def delete_adapter(name: str) -> Response:
+    """Delete one of your adapters and its weights."""
+    jobs = get_jobs()
+    record = jobs.store.delete_adapter(current_owner(), name) if jobs.exists() else None
+    if record is None:
+        raise NotFound(f"There is no adapter named {name!r}.")
+    shutil.rmtree(jobs.adapters_dir / record["id"], ignore_errors=True)
+    return Response(status=204)
 
 
 @bp.get("/openapi.json")

@@ -13,7 +13,7 @@ from flask import Flask, Response, g, redirect, request, send_from_directory
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import NotFound
 
-from . import predictor, security
+from . import jobs, predictor, security
 from .api import bp as api_bp
 from .batching import client_gone, watch_client
 from .problems import register_error_handlers
@@ -96,4 +96,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return redirect("/api/v1/docs")
 
     predictor.init_app(app)
+    jobs.init_app(app)
     return app

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import metrics
 from .covariates import ModelInput, window_input
-from .predictor import Predictor
+from .predictor import AdapterRef, Predictor
 from .problems import InputError
 from .series import PreparedSeries, level_key, to_json
 
@@ -85,12 +85,14 @@ def run_backtests(
     seasonality: int | None,
     joint: bool = False,
     cross_learning: bool = False,
+    adapter: AdapterRef | None = None,
 ) -> list[dict]:
     """Backtest every series; return one result dict per series, in order.
 
     Series with covariates are forecast with them (known-future ones see their actual values over each
     window's horizon) and again without them, on the same windows, to measure what the drivers add.
-    ``joint`` forecasts all series of each window as one multivariate group.
+    ``joint`` forecasts all series of each window as one multivariate group. ``adapter``: the LoRA weights the
+    model runs with (None: the base model).
     """
     plans = []
     for i, series in enumerate(prepared):
@@ -108,7 +110,7 @@ def run_backtests(
 
     inputs, groups, rows, rows_without = plan_inputs(prepared, plans, horizon, joint)
     band_levels = [(1 - level) / 2, (1 + level) / 2]
-    grid = predictor.quantile_grid(inputs, horizon, cross_learning=cross_learning, groups=groups)
+    grid = predictor.quantile_grid(inputs, horizon, cross_learning=cross_learning, groups=groups, adapter=adapter)
     medians = predictor.median(grid)
     quantiles = predictor.levels(grid, quantile_levels + band_levels)
     keys = [level_key(q) for q in quantile_levels]

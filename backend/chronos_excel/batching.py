@@ -1,8 +1,9 @@
 """Many users, one model: a single model worker serves a queue of model calls, merging the calls of
 concurrent requests that can share a batch, and refusing new work at once when the queue is full.
 
-Calls can share a batch when they have the same input schema and horizon and do not use cross-learning
-(whose results depend on what else is in the batch): each input then gets the forecast it would get alone.
+Calls can share a batch when they have the same input schema and horizon and use neither cross-learning
+(whose results depend on what else is in the batch) nor an adapter: each input then gets the forecast it would
+get alone.
 A call whose client has hung up, or that waited past the deadline, is dropped from the queue: no work for
 nobody.
 """
@@ -92,22 +93,24 @@ class Call:
     schema: tuple
     tokens: int
     expires: float
+    adapter: object = None  # the adapter the model runs with (None: the base model)
     gone: Callable[[], bool] = _still_there
     done: threading.Event = field(default_factory=threading.Event)
     answers: list | None = None
     error: BaseException | None = None
 
     def mergeable_with(self, other: Call) -> bool:
-        return not (self.cross_learning or other.cross_learning) and (self.schema, self.horizon) == (
-            other.schema,
-            other.horizon,
-        )
+        # Calls with an adapter run alone: LoRA's thin matrix products round differently with the batch's size
+        # on some CPUs, and every request must get exactly the answer it would get alone.
+        alone = self.cross_learning or other.cross_learning or self.adapter is not None or other.adapter is not None
+        return not alone and (self.schema, self.horizon) == (other.schema, other.horizon)
 
 
 class ModelQueue:
     """A queue of model calls served by one worker thread.
 
-    ``run(inputs, horizon, cross_learning)`` makes one batched model call and returns one answer per input.
+    ``run(inputs, horizon, cross_learning, adapter)`` makes one batched model call and returns one answer per
+    input.
     ``gather_seconds`` is how long the worker waits for more calls to merge once one arrives (0: none);
     ``max_rows`` caps the inputs merged into one call; ``max_queued_tokens`` caps the queued work (a call
     arriving at an idle model is always taken); ``deadline_seconds`` drops calls that waited longer; a call
@@ -116,7 +119,7 @@ class ModelQueue:
 
     def __init__(
         self,
-        run: Callable[[list, int, bool], list],
+        run: Callable[[list, int, bool, object], list],
         *,
         gather_seconds: float = 0.002,
         max_rows: int = 1024,
@@ -140,12 +143,13 @@ class ModelQueue:
         with self._changed:
             return {"queued": len(self._calls), "in_flight": self.in_flight}
 
-    def submit(self, inputs: list, horizon: int, cross_learning: bool, schema: tuple, tokens: int) -> Call:
+    def submit(
+        self, inputs: list, horizon: int, cross_learning: bool, schema: tuple, tokens: int, adapter: object = None
+    ) -> Call:
         """Queue a call, or raise ``ModelBusy`` when the queue holds too much work already (``ClientGone`` when
         the request's client has hung up already)."""
-        call = Call(
-            inputs, horizon, cross_learning, schema, tokens, time.monotonic() + self.deadline_seconds, client_gone.get()
-        )
+        expires = time.monotonic() + self.deadline_seconds
+        call = Call(inputs, horizon, cross_learning, schema, tokens, expires, adapter, client_gone.get())
         if call.gone():
             raise ClientGone("The client closed the connection before the request reached the model.")
         with self._changed:
@@ -190,7 +194,7 @@ class ModelQueue:
             inputs = [item for call in batch for item in call.inputs]
             started = time.monotonic()
             try:
-                answers = self._run(inputs, batch[0].horizon, batch[0].cross_learning)
+                answers = self._run(inputs, batch[0].horizon, batch[0].cross_learning, batch[0].adapter)
             except BaseException as exc:  # every waiting request must hear of it
                 for call in batch:
                     call.error = exc

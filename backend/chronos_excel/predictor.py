@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -32,6 +33,15 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL = "amazon/chronos-2"
 BUNDLED = "bundled"
 HUB_PROBE_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class AdapterRef:
+    """An adapter the model runs with: its id (unique), its name (for answers) and the folder of its weights."""
+
+    id: str
+    name: str
+    path: str
 
 
 class HubUnreachable(RuntimeError):
@@ -157,12 +167,17 @@ class Predictor:
     max_batch_rows: int = 1024
     max_queued_tokens: int = 400_000
     deadline_seconds: float = 600.0
+    adapter_cache: int = 8
     state: str = "loading"
     reason: str = "the model is loading"
     info: dict = field(default_factory=dict)
     fallback_reason: str | None = None
     pipeline: Chronos2Pipeline | None = None
+    location: str | None = None  # the local folder the weights were loaded from (training children load it too)
     queue: ModelQueue | None = field(default=None, repr=False)
+    _peft: object = field(default=None, repr=False)  # peft's handle on the adapters loaded into the copy
+    _adapted_pipeline: Chronos2Pipeline | None = field(default=None, repr=False)
+    _adapters: OrderedDict = field(default_factory=OrderedDict, repr=False)  # adapter id -> path, oldest first
 
     def load(self) -> None:
         """Load the model (once); on failure record why, so /health can say it.
@@ -194,7 +209,7 @@ class Predictor:
             self.reason = f"could not load model {self.model!r}: {exc}"
             log.error(self.reason)
             raise
-        self.pipeline = pipeline
+        self.pipeline, self.location = pipeline, location
         self.info = {
             "id": model_id,
             "source": source,
@@ -256,6 +271,7 @@ class Predictor:
         *,
         cross_learning: bool = False,
         groups: list[int] | None = None,
+        adapter: AdapterRef | None = None,
     ) -> QuantileGrid:
         """Forecast every input ``horizon`` steps ahead in as few batched model calls as possible.
 
@@ -272,6 +288,8 @@ class Predictor:
             Passed to the library: the inputs of one call share information.
         groups
             With ``cross_learning``, only inputs of the same group share a call (e.g. one backtest window).
+        adapter
+            The adapter (LoRA weights) the model runs with; None for the base model.
 
         Returns
         -------
@@ -291,7 +309,7 @@ class Predictor:
         for (schema, _), indices in calls.items():
             batch = [self._as_library_input(inputs[i], keep) for i in indices]
             tokens = len(batch) * self._tokens_per_row(batch, horizon)
-            submitted.append((indices, queue.submit(batch, horizon, cross_learning, schema, tokens)))
+            submitted.append((indices, queue.submit(batch, horizon, cross_learning, schema, tokens, adapter)))
         predictions: list[torch.Tensor | None] = [None] * len(inputs)
         for indices, call in submitted:
             for i, answer in zip(indices, queue.result(call), strict=True):
@@ -310,9 +328,11 @@ class Predictor:
             )
         return self.queue
 
-    def _predict(self, batch: list[torch.Tensor | dict], horizon: int, cross_learning: bool) -> list[torch.Tensor]:
+    def _predict(
+        self, batch: list[torch.Tensor | dict], horizon: int, cross_learning: bool, adapter: AdapterRef | None = None
+    ) -> list[torch.Tensor]:
         """One batched library call (run by the model worker), in passes of at most ``batch_tokens``."""
-        pipeline = self._ready()
+        pipeline = self._ready() if adapter is None else self._with_adapter(adapter)
         batch_size, context_length = self.pass_size(batch, horizon)
         return pipeline.predict(
             batch,
@@ -321,6 +341,32 @@ class Predictor:
             context_length=context_length,
             cross_learning=cross_learning,
         )
+
+    def _with_adapter(self, adapter: AdapterRef) -> Chronos2Pipeline:
+        """The pipeline whose model runs ``adapter``'s LoRA weights. Adapters live in a second copy of the
+        model, loaded from the same files, so that the base model's answers never change by a bit once an
+        adapter is used. Loaded once; beyond ``adapter_cache`` the least recently used are unloaded. Only the
+        model worker calls it, so the model is never switched under a running batch."""
+        from peft import PeftModel
+
+        if self._peft is None:
+            copy = Chronos2Pipeline.from_pretrained(
+                self.location, device_map=self.info["device"], dtype=self._ready().model.dtype
+            )
+            copy.model.eval()
+            self._peft = PeftModel.from_pretrained(copy.model, adapter.path, adapter_name=adapter.id)
+            self._adapted_pipeline = copy  # its model now carries the LoRA layers
+            self._adapters[adapter.id] = adapter.path
+        elif adapter.id not in self._adapters:
+            self._peft.load_adapter(adapter.path, adapter_name=adapter.id)
+            self._adapters[adapter.id] = adapter.path
+        else:
+            self._adapters.move_to_end(adapter.id)
+        while len(self._adapters) > max(1, self.adapter_cache):
+            oldest, _ = self._adapters.popitem(last=False)
+            self._peft.delete_adapter(oldest)
+        self._peft.set_adapter(adapter.id)
+        return self._adapted_pipeline
 
     def _tokens_per_row(self, batch: list[torch.Tensor | dict], horizon: int) -> int:
         """The patch tokens of a row of this batch (its longest context and the output patches)."""
@@ -364,9 +410,9 @@ class Predictor:
         """The 0.5 level of the sorted grid: shape (n, horizon)."""
         return grid.values[..., self.quantiles.index(0.5)].numpy().astype(np.float64) * grid.scale[:, None]
 
-    def describe(self) -> dict:
-        """``{"id", "device", "dtype"}`` for responses."""
-        return {key: self.info[key] for key in ("id", "device", "dtype")}
+    def describe(self, adapter: AdapterRef | None = None) -> dict:
+        """``{"id", "device", "dtype", "adapter"}`` for responses (``adapter``: its name, or null)."""
+        return {**{key: self.info[key] for key in ("id", "device", "dtype")}, "adapter": adapter and adapter.name}
 
 
 def init_app(app: Flask) -> Predictor:
@@ -381,6 +427,7 @@ def init_app(app: Flask) -> Predictor:
         max_batch_rows=app.config["MAX_BATCH_ROWS"],
         max_queued_tokens=app.config["MAX_QUEUED_TOKENS"],
         deadline_seconds=app.config["QUEUE_DEADLINE"],
+        adapter_cache=app.config["ADAPTER_CACHE"],
     )
     app.extensions["chronos_predictor"] = predictor
     if app.config["LOAD_IN_BACKGROUND"]:

@@ -29,6 +29,10 @@ class ModelUnavailable(RuntimeError):
     """The model is still loading or failed to load."""
 
 
+class StoreUnavailable(RuntimeError):
+    """The database of jobs and adapters cannot be reached."""
+
+
 class ModelBusy(RuntimeError):
     """The model's queue is full (or a request waited past its deadline): try again after ``retry_after`` s."""
 
@@ -113,6 +117,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ModelUnavailable)
     def _model_unavailable(exc: ModelUnavailable) -> Response:
         return problem(503, "Model unavailable", str(exc))
+
+    @app.errorhandler(StoreUnavailable)
+    def _store_unavailable(exc: StoreUnavailable) -> Response:
+        response = problem(503, "Database unavailable", str(exc))
+        response.headers["Retry-After"] = "10"
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

@@ -29,6 +29,8 @@ LIMITS = {
     "max_covariates": 50,
     "max_quantiles": 99,
     "max_response_numbers": 5_000_000,
+    "train_max_steps": 2000,
+    "train_max_points": 200_000,
 }
 """Defaults of the configurable limits (the app's MAX_* settings)."""
 LARGEST_VALUE = 1e300
@@ -82,6 +84,15 @@ Timestamp = Annotated[
 QuantileLevel = Annotated[float, Field(strict=True, gt=0, lt=1)]
 CovariateName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 CovariateValue = Value | StrictBool | StrictStr | None
+AdapterName = Annotated[
+    StrictStr,
+    StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$"),
+    Field(description="1 to 64 letters, digits, '_', '.' or '-'.", examples=["sales-2024"]),
+]
+ADAPTER = (
+    "The name of one of your adapters (POST /api/v1/adapters): the model runs with its LoRA weights. "
+    "Omit for the base model."
+)
 
 
 class Strict(BaseModel):
@@ -195,6 +206,7 @@ class ForecastRequest(SeriesRequest):
     )
     joint: bool = Field(False, strict=True, description=JOINT)
     cross_learning: bool = Field(False, strict=True, description=CROSS_LEARNING)
+    adapter: AdapterName | None = Field(None, description=ADAPTER)
 
     _horizon_limit = field_validator("horizon")(_check_horizon)
     _levels_limit = field_validator("quantile_levels")(_check_levels)
@@ -214,6 +226,7 @@ class AnomaliesRequest(SeriesRequest):
     level: float = Field(0.95, strict=True, gt=0, le=0.98, description="Central interval coverage of the band.")
     min_context: Integer = Field(32, ge=1, description="Points before the first scored one (nulls count).")
     last: PositiveInteger | None = Field(None, description="Score only the last N points.")
+    adapter: AdapterName | None = Field(None, description=ADAPTER)
 
 
 class BacktestRequest(SeriesRequest):
@@ -232,6 +245,7 @@ class BacktestRequest(SeriesRequest):
     future_covariates: list[StrictStr] = Field(default=[], description=FUTURE_COVARIATES)
     joint: bool = Field(False, strict=True, description=JOINT)
     cross_learning: bool = Field(False, strict=True, description=CROSS_LEARNING)
+    adapter: AdapterName | None = Field(None, description=ADAPTER)
 
     _horizon_limit = field_validator("horizon")(_check_horizon)
     _levels_limit = field_validator("quantile_levels")(_check_levels)
@@ -243,12 +257,57 @@ class BacktestRequest(SeriesRequest):
         return self
 
 
+class AdapterRequest(SeriesRequest):
+    """``POST /api/v1/adapters``: fine-tune the model (LoRA) on these series."""
+
+    name: AdapterName
+    horizon: Integer = Field(ge=1, description="Steps the adapter learns to forecast, 1 to max_horizon (default 1024).")
+    steps: Integer = Field(200, ge=1, description="Training steps, 1 to train_max_steps (default 2000).")
+    learning_rate: float = Field(
+        1e-3, gt=0, le=0.1, allow_inf_nan=False, description="The LoRA learning rate (default 0.001)."
+    )
+    validation_windows: Integer = Field(
+        1,
+        ge=1,
+        le=5,
+        description="The last windows of `horizon` points of each series: never trained on, they score "
+        "the adapter against the model it started from.",
+    )
+    seed: Integer | None = Field(
+        None,
+        ge=0,
+        le=2**32 - 1,
+        description="The random seed (default 42): the same data, settings and seed give the same adapter.",
+    )
+    future_covariates: list[StrictStr] = Field(default=[], description=FUTURE_COVARIATES)
+    joint: bool = Field(False, strict=True, description=JOINT)
+
+    _horizon_limit = field_validator("horizon")(_check_horizon)
+
+    @field_validator("steps")
+    @classmethod
+    def _at_most_train_max_steps(cls, steps: int, info: ValidationInfo) -> int:
+        most = limit(info, "train_max_steps")
+        if steps > most:
+            raise ValueError(f"steps must be at most {most}, got {steps}")
+        return steps
+
+    @model_validator(mode="after")
+    def _at_most_train_max_points(self, info: ValidationInfo) -> AdapterRequest:
+        most = limit(info, "train_max_points")
+        points = sum(len(s.values) for s in self.series)
+        if points > most:
+            raise ValueError(f"the series hold {points:,} points; a training job takes at most {most:,}")
+        return self
+
+
 class ModelInfo(BaseModel):
     """The model that answered."""
 
     id: str
     device: str
     dtype: str
+    adapter: str | None = Field(None, description="The adapter the model ran with (null: none).")
 
 
 class CovariateInfo(BaseModel):
@@ -410,3 +469,69 @@ class BacktestResponse(BaseModel):
     model: ModelInfo
     backtests: list[SeriesBacktest]
     summary: BacktestSummary
+
+
+class Scores(BaseModel):
+    """Means over the series of the held-out windows' metrics."""
+
+    MASE: float | None
+    WQL: float | None
+
+
+class Validation(BaseModel):
+    """The adapter against the model it started from, on windows it never trained on."""
+
+    windows: int
+    horizon: int
+    zero_shot: Scores
+    adapted: Scores
+    skill: float | None = Field(description="1 - MASE_adapted / MASE_zero_shot: positive when the adapter helps.")
+    recommended: bool = Field(description="True when skill > 0.")
+
+
+class Adapter(BaseModel):
+    """A model adapted to a user's data (its LoRA weights)."""
+
+    name: str
+    created: str = Field(description="ISO 8601, UTC.")
+    base_model: str = Field(description="The model it was trained from; it runs only on that one.")
+    series: int
+    points: int = Field(description="Points trained on (the held-out windows not counted).")
+    horizon: int
+    steps: int
+    learning_rate: float
+    seed: int
+    size_bytes: int = Field(description="The size of its LoRA weights on disk.")
+    validation: Validation
+    job: str = Field(description="The job that trained it.")
+
+
+class AdapterList(BaseModel):
+    """Answer of ``GET /api/v1/adapters``: yours, newest first."""
+
+    adapters: list[Adapter]
+
+
+class JobProgress(BaseModel):
+    """How far a job has got."""
+
+    step: int
+    steps: int
+    loss: float | None = Field(description="The training loss of the latest steps.")
+    elapsed_s: float
+    eta_s: float | None = Field(description="Seconds left, estimated from the steps so far.")
+
+
+class Job(BaseModel):
+    """A training job (``Location`` of ``POST /api/v1/adapters``)."""
+
+    id: str
+    kind: Literal["adapter"]
+    name: str
+    state: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    progress: JobProgress
+    created: str = Field(description="ISO 8601, UTC.")
+    started: str | None
+    finished: str | None
+    error: str | None
+    result: Adapter | None = Field(description="The adapter, once the job has succeeded.")

@@ -6,9 +6,10 @@ page can read the API's answers (a page the user visits cannot drive their local
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from flask_cors import CORS
 
 from .problems import problem
@@ -27,6 +28,17 @@ PANE_POLICY = (
     f"frame-src 'self' {OFFICE_FRAMES}; frame-ancestors 'self' {OFFICE_FRAMES}; "
     "base-uri 'self'; form-action 'self'; object-src 'none'"
 )
+
+
+def owner_of(key: bytes) -> str:
+    """Whose jobs and adapters a key sees: a hash of the key (the key itself is never stored)."""
+    return hashlib.sha256(key).hexdigest()
+
+
+def current_owner() -> str:
+    """The owner of this request's jobs and adapters: its API key's hash, or "" (one shared namespace) on a
+    server without keys."""
+    return g.get("owner", "")
 
 
 def init_app(app: Flask) -> None:
@@ -58,7 +70,10 @@ def init_app(app: Flask) -> None:
             response.headers["WWW-Authenticate"] = 'Bearer realm="chronos"'
             return response
         candidate = given.strip().encode()
-        if not any(hmac.compare_digest(candidate, key) for key in keys):
+        matches = [hmac.compare_digest(candidate, key) for key in keys]  # all compared: constant time
+        if any(matches):
+            g.owner = owner_of(candidate)
+        else:
             response = problem(401, "Invalid API key", "The API key sent is not one this server accepts.")
             response.headers["WWW-Authenticate"] = 'Bearer realm="chronos", error="invalid_token"'
             return response

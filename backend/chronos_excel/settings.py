@@ -70,6 +70,24 @@ def origins(raw: str) -> str:
     return raw.strip()
 
 
+def database_url(raw: str) -> str:
+    """Empty (SQLite in the data directory), or a database URL such as postgresql://user:pass@host/db."""
+    url = raw.strip()
+    if url and "://" not in url:
+        raise ValueError("expected a database URL such as postgresql://user:password@host:5432/chronos")
+    return url
+
+
+def default_data_dir() -> str:
+    """The platform's folder for an application's data (~/.local/share/chronos-excel on Linux)."""
+    from platformdirs import user_data_dir
+
+    return user_data_dir("chronos-excel", appauthor=False)
+
+
+DEFAULT_TRAIN_THREADS = max(1, (os.cpu_count() or 2) // 2)
+
+
 def existing_file(raw: str) -> str:
     """The path of a readable file."""
     path = os.path.expanduser(raw.strip())
@@ -115,6 +133,17 @@ SETTINGS = [
     Setting("CORS_ORIGINS", "", "web origins allowed to call the API from their pages", origins),
     Setting("API_KEYS", "", "comma-separated API keys; when set, the API needs one", text),
     Setting("API_KEYS_FILE", "", "file with one API key per line", existing_file),
+    Setting("DATA_DIR", default_data_dir(), "adapters' weights and, by default, the database of jobs", text),
+    Setting("DATABASE_URL", "", "database of jobs and adapters (empty: SQLite in DATA_DIR)", database_url),
+    Setting("TRAIN_CONCURRENCY", 1, "training jobs run at once per server", whole_number(1)),
+    Setting("TRAIN_QUEUE", 8, "training jobs that may wait per server (more get 503)", whole_number(0)),
+    Setting("TRAIN_THREADS", DEFAULT_TRAIN_THREADS, "CPU threads of a training job", whole_number(1)),
+    Setting("TRAIN_MAX_SECONDS", 1800, "seconds a training job may run before it is stopped", whole_number(1)),
+    Setting("TRAIN_MAX_STEPS", 2000, "most training steps a job may ask for", whole_number(1)),
+    Setting("TRAIN_MAX_POINTS", 200_000, "most points (all series together) a job may train on", whole_number(1)),
+    Setting(
+        "ADAPTER_CACHE", 8, "adapters kept loaded beside the model (least recently used unloaded)", whole_number(1)
+    ),
 ]
 DEFAULTS: dict[str, Any] = {setting.name: setting.default for setting in SETTINGS}
 

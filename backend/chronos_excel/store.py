@@ -190,7 +190,9 @@ class Store:
     def name_in_use(self, owner: str, name: str) -> str | None:
         """Why the owner cannot use ``name`` for a new adapter (an adapter or an active job has it), or None."""
         with self.engine.connect() as connection:
-            if connection.execute(select(adapters.c.id).where(adapters.c.owner == owner, adapters.c.name == name)).first():
+            if connection.execute(
+                select(adapters.c.id).where(adapters.c.owner == owner, adapters.c.name == name)
+            ).first():
                 return f"an adapter named {name!r} exists already"
             active = connection.execute(
                 select(jobs.c.id).where(jobs.c.owner == owner, jobs.c.name == name, jobs.c.state.in_(ACTIVE))
@@ -217,9 +219,11 @@ class Store:
 
     def adapter(self, owner: str, name: str) -> dict | None:
         with self.engine.connect() as connection:
-            row = connection.execute(
-                select(adapters).where(adapters.c.owner == owner, adapters.c.name == name)
-            ).mappings().first()
+            row = (
+                connection.execute(select(adapters).where(adapters.c.owner == owner, adapters.c.name == name))
+                .mappings()
+                .first()
+            )
         return _adapter(row)
 
     def adapter_by_id(self, adapter_id: str) -> dict | None:
@@ -229,9 +233,11 @@ class Store:
     def delete_adapter(self, owner: str, name: str) -> dict | None:
         """Delete the owner's adapter; returns it, or None when there was none."""
         with self._begin() as connection:
-            row = connection.execute(
-                select(adapters).where(adapters.c.owner == owner, adapters.c.name == name)
-            ).mappings().first()
+            row = (
+                connection.execute(select(adapters).where(adapters.c.owner == owner, adapters.c.name == name))
+                .mappings()
+                .first()
+            )
             if row is not None:
                 connection.execute(delete(adapters).where(adapters.c.id == row["id"]))
         return _adapter(row)

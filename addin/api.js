@@ -74,3 +74,15 @@ export const anomalies = (body, signal) => post("anomalies", body, signal);
 
 /** POST /backtest with {series, horizon, windows, level, quantile_levels}. */
 export const backtest = (body, signal) => post("backtest", body, signal);
+
+/** POST /adapters with {name, series, horizon, …}: the training job it started (202). */
+export const startAdapter = (body, signal) => post("adapters", body, signal);
+
+/** GET /jobs/{id}: a training job's state, progress and result. */
+export const job = (id, signal) => call(`jobs/${encodeURIComponent(id)}`, { cache: "no-store", signal });
+
+/** DELETE /jobs/{id}: cancel a training job; the job as it is then. */
+export const cancelJob = (id) => call(`jobs/${encodeURIComponent(id)}`, { method: "DELETE" });
+
+/** GET /adapters: {adapters: [...]}, the caller's, newest first. */
+export const adapters = () => call("adapters", { cache: "no-store" });

@@ -133,6 +133,18 @@ function readLevel(value, name, fallback, max = 1) {
   return value;
 }
 
+const ADAPTER_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** The optional adapter argument as the request's {adapter: name}, or {} for the model as it is. */
+function readAdapter(value) {
+  if (blank(value)) return {};
+  const name = String(value).trim();
+  if (!ADAPTER_NAME.test(name)) {
+    throw fail(`adapter must be the name of one of your adapted models (letters, digits, _ . -); got '${value}'.`);
+  }
+  return { adapter: name };
+}
+
 /** A timestamp (an Excel serial, or ISO text as the server writes it) as milliseconds since 1970 UTC. */
 function toMs(stamp) {
   if (typeof stamp === "number") return EXCEL_EPOCH + Math.round(stamp * 86400) * 1000;
@@ -380,15 +392,17 @@ async function guarded(work) {
  * @param {any[][]} [timeline] Dates of the values (Excel dates or date text), as many as values.
  * @param {number} [horizon] Number of steps to forecast (default by frequency: 12 monthly, 14 daily…).
  * @param {number} [quantile] Quantile level between 0 and 1 (default 0.5, the median).
+ * @param {string} [adapter] The name of one of your adapted models (from the pane's Adapt section); default none.
  * @returns {Promise<number[][]>} The forecasts, one per row.
  */
-function forecast(values, timeline, horizon, quantile) {
+function forecast(values, timeline, horizon, quantile, adapter) {
   return guarded(async () => {
     const v = readValues(values);
     const t = readTimeline(timeline, v.length);
     const h = readInteger(horizon, "horizon", defaultHorizon(t), 1, MAX_HORIZON);
     const q = readLevel(quantile, "quantile", 0.5);
-    const answer = await enqueue("forecast", patches(h), apiSeries(v, t), { levels: [q] });
+    const group = { ...patches(h), ...readAdapter(adapter) };
+    const answer = await enqueue("forecast", group, apiSeries(v, t), { levels: [q] });
     return answer.quantiles[levelKey(q)].slice(0, h).map((x) => [x]);
   });
 }
@@ -400,9 +414,10 @@ function forecast(values, timeline, horizon, quantile) {
  * @param {any[][]} values The history: one row or column of numbers (blank cells are missing values).
  * @param {any[][]} timeline Dates of the values (Excel dates or date text), as many as values.
  * @param {number} [quantile] Quantile level between 0 and 1 (default 0.5, the median).
+ * @param {string} [adapter] The name of one of your adapted models (from the pane's Adapt section); default none.
  * @returns {Promise<any[][]>} The forecast at each target date.
  */
-function forecastAt(target_date, values, timeline, quantile) {
+function forecastAt(target_date, values, timeline, quantile, adapter) {
   return guarded(async () => {
     const v = readValues(values);
     const t = readTimeline(timeline, v.length);
@@ -426,7 +441,7 @@ function forecastAt(target_date, values, timeline, quantile) {
     if (h > MAX_HORIZON) {
       throw fail(`target_date is ${h} steps past the timeline's end; at most ${MAX_HORIZON}.`, CustomFunctions.ErrorCode.invalidNumber);
     }
-    const answer = await enqueue("forecast", patches(h), apiSeries(v, t), { levels: [q] });
+    const answer = await enqueue("forecast", { ...patches(h), ...readAdapter(adapter) }, apiSeries(v, t), { levels: [q] });
     const stamps = (answer.timestamps ?? []).map(toMs);
     const forecasts = answer.quantiles[levelKey(q)];
     return targets.map((row) =>
@@ -449,9 +464,10 @@ function forecastAt(target_date, values, timeline, quantile) {
  * @param {any[][]} [timeline] Dates of the values (Excel dates or date text), as many as values.
  * @param {number} [horizon] Number of steps to forecast (default by frequency).
  * @param {number} [level] Central interval level between 0 and 1 (default 0.8: lower 0.1, upper 0.9).
+ * @param {string} [adapter] The name of one of your adapted models (from the pane's Adapt section); default none.
  * @returns {Promise<number[][]>} One row per step: forecast, lower, upper.
  */
-function interval(values, timeline, horizon, level) {
+function interval(values, timeline, horizon, level, adapter) {
   return guarded(async () => {
     const v = readValues(values);
     const t = readTimeline(timeline, v.length);
@@ -459,7 +475,8 @@ function interval(values, timeline, horizon, level) {
     const l = readLevel(level, "level", 0.8);
     const lo = Number(((1 - l) / 2).toFixed(6));
     const hi = Number(((1 + l) / 2).toFixed(6));
-    const answer = await enqueue("forecast", patches(h), apiSeries(v, t), { levels: [lo, 0.5, hi] });
+    const group = { ...patches(h), ...readAdapter(adapter) };
+    const answer = await enqueue("forecast", group, apiSeries(v, t), { levels: [lo, 0.5, hi] });
     const q = answer.quantiles;
     return q["0.5"].slice(0, h).map((m, i) => [m, q[levelKey(lo)][i], q[levelKey(hi)][i]]);
   });
@@ -471,14 +488,15 @@ function interval(values, timeline, horizon, level) {
  * @param {any[][]} values The series: one row or column of numbers (blank cells are missing values).
  * @param {any[][]} [timeline] Dates of the values (Excel dates or date text), as many as values.
  * @param {number} [level] Share of ordinary points inside their band (default 0.95, at most 0.98).
+ * @param {string} [adapter] The name of one of your adapted models (from the pane's Adapt section); default none.
  * @returns {Promise<any[][]>} TRUE/FALSE per value, same shape as values; blank where not scored.
  */
-function anomalies(values, timeline, level) {
+function anomalies(values, timeline, level, adapter) {
   return guarded(async () => {
     const v = readValues(values);
     const t = readTimeline(timeline, v.length);
     const l = readLevel(level, "level", 0.95); // the server says its own limit (0.98)
-    const answer = await enqueue("anomalies", { level: l }, apiSeries(v, t), null);
+    const answer = await enqueue("anomalies", { level: l, ...readAdapter(adapter) }, apiSeries(v, t), null);
     const flags = answer.is_anomaly.map((f) => (f === null || f === undefined ? "" : f));
     const isRow = Array.isArray(values) && values.length === 1 && values[0].length > 1;
     return isRow ? [flags] : flags.map((f) => [f]);
@@ -493,9 +511,10 @@ function anomalies(values, timeline, level) {
  * @param {number} [horizon] Steps forecast by each window (required).
  * @param {number} [windows] Number of rolling windows (default 3).
  * @param {string} [metric] MASE (default), MAE, RMSE, MAPE, sMAPE, WQL, coverage or skill.
+ * @param {string} [adapter] The name of one of your adapted models (from the pane's Adapt section); default none.
  * @returns {Promise<number>} The metric over the windows.
  */
-function backtest(values, timeline, horizon, windows, metric) {
+function backtest(values, timeline, horizon, windows, metric, adapter) {
   return guarded(async () => {
     const v = readValues(values);
     const t = readTimeline(timeline, v.length);
@@ -504,7 +523,8 @@ function backtest(values, timeline, horizon, windows, metric) {
     const w = readInteger(windows, "windows", 3, 1, 100);
     const name = blank(metric) ? "MASE" : METRICS.find((m) => m.toLowerCase() === String(metric).toLowerCase());
     if (!name) throw fail(`metric must be one of ${METRICS.join(", ")}; got '${metric}'.`);
-    const answer = await enqueue("backtest", { horizon: h, windows: w }, apiSeries(v, t), null);
+    const group = { horizon: h, windows: w, ...readAdapter(adapter) };
+    const answer = await enqueue("backtest", group, apiSeries(v, t), null);
     const value = name === "skill" ? answer.skill : answer.metrics[name];
     if (value === null || value === undefined) {
       throw fail(`${name} is undefined for this series (e.g. MAPE with zero actuals).`, CustomFunctions.ErrorCode.divisionByZero);

@@ -263,10 +263,12 @@ export function cellForLocation(data, loc) {
     return index >= 0 && index < data.points + data.future ? cellName(top + index, column) : null;
   }
   const index = loc[3];
-  if (!series || !Number.isInteger(index) || index < 0 || index >= data.points) return null;
-  const column = loc[2] === "timestamps" ? data.timeline?.column : loc[2] === "values" ? series.column : null;
-  if (column === null || column === undefined) return null;
-  return cellName(top + index, data.origin.column + column);
+  const column = loc[2] === "timestamps" ? data.timeline?.column : loc[2] === "values" ? series?.column : null;
+  if (!series || column === null || column === undefined) return null;
+  const at = data.origin.column + column;
+  if (index === undefined) return rangeName(top, at, top + data.points - 1, at); // the whole column's history
+  if (!Number.isInteger(index) || index < 0 || index >= data.points) return null;
+  return cellName(top + index, at);
 }
 
 /** The address of the data's used rows, e.g. "Sheet1!A1:C145". */

@@ -80,13 +80,16 @@ export function horizonProblem(data, horizon) {
 
 const joint = (data, o) => (o.joint && data.series.length > 1 ? { joint: true } : {});
 
+/** The adapter chosen in the pane ({adapter: name}), or nothing for the model as it is. */
+const adapter = (o) => (o.adapter ? { adapter: o.adapter } : {});
+
 /**
  * The forecast's request bodies and its what-if scenario ({label, changes} or null). Without joint the
  * scenario's series ride in the same request, after the targets; with joint they are a second joint
  * request (the series of a joint group share their covariates).
  */
 export function forecastRequests(data, o) {
-  const common = { horizon: o.horizon, quantile_levels: INTERVALS[o.level], ...joint(data, o) };
+  const common = { horizon: o.horizon, quantile_levels: INTERVALS[o.level], ...joint(data, o), ...adapter(o) };
   const base = { series: apiSeries(data, { horizon: o.horizon }), ...common };
   const changes = Object.fromEntries(Object.entries(o.whatIf ?? {}).filter(([, pct]) => pct !== 0));
   if (!Object.keys(changes).length) return { bodies: [base], scenario: null };
@@ -111,10 +114,23 @@ export function backtestRequest(data, o) {
     quantile_levels: INTERVALS[o.level],
     ...joint(data, o),
     ...futureCovariates(data),
+    ...adapter(o),
   };
 }
 
 /** The anomaly scan's body: drivers as long as the history, the known-ahead ones named in future_covariates. */
 export function anomaliesRequest(data, o) {
-  return { series: apiSeries(data), level: o.level / 100, ...futureCovariates(data) };
+  return { series: apiSeries(data), level: o.level / 100, ...futureCovariates(data), ...adapter(o) };
+}
+
+/** An adapter's name made of `text`: what POST /adapters takes (1 to 64 of A-Z a-z 0-9 _ . -). */
+export function adapterName(text) {
+  const name = String(text).trim().replace(/[^A-Za-z0-9_.-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 64);
+  return name || "adapter";
+}
+
+/** The body that starts adapting the model to the data: the history (drivers as long as it, the known-ahead
+ * ones named), the horizon, joint; the server holds out the last window of each series to validate. */
+export function adaptRequest(data, o, name) {
+  return { name, series: apiSeries(data), horizon: o.horizon, ...joint(data, o), ...futureCovariates(data) };
 }

@@ -90,3 +90,28 @@ export async function saveApiKey(key) {
   await shareWithFormulas(value);
   return value;
 }
+
+// ---- the training job the pane is following, so that it survives closing and reopening the pane -------
+
+const JOB = "chronos-excel.adaptJob";
+const jobName = () => `${context()?.partitionKey ?? ""}${JOB}`;
+
+/** The id of the training job the pane follows, or "" (also when storage is blocked). */
+export function followedJob() {
+  try {
+    return globalThis.localStorage.getItem(jobName()) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+/** Follow a job across closing and reopening the pane ("" stops following). Best effort: blocked storage only
+ * means the pane forgets the job when it closes, and the job itself runs on in the server. */
+export function followJob(id) {
+  try {
+    if (id) globalThis.localStorage.setItem(jobName(), id);
+    else globalThis.localStorage.removeItem(jobName());
+  } catch {
+    // see above
+  }
+}

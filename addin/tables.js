@@ -200,3 +200,22 @@ export function backtestTable(data, response, level) {
   });
   return table;
 }
+
+/** "Model: amazon/chronos-2 with adapter Sales (cpu, float32)": which model made a table's numbers. */
+export function modelCaption(model) {
+  if (!model) return "";
+  const adapter = model.adapter ? ` with adapter ${model.adapter}` : "";
+  return `Model: ${model.id}${adapter} (${model.device}, ${model.dtype})`;
+}
+
+/** The table with a blank row and then `text` below it, in its first column (kept as text). */
+export function captioned(table, text) {
+  if (!text) return table;
+  const columns = table.values[0].length;
+  const row = (value) => [value, ...new Array(columns - 1).fill("")];
+  return {
+    ...table,
+    values: [...table.values, row(""), row(asText(text))],
+    numberFormat: [...table.numberFormat, row("General"), row("General")],
+  };
+}

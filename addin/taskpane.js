@@ -7,13 +7,22 @@ import { defaultHorizon } from "./dates.js";
 import { anomalyText, badCells, describeData, describeError, driverKind, driversPhrase } from "./messages.js";
 import { columnName, parseAddress } from "./a1.js";
 import { parseData, ROLES } from "./parse.js";
-import { anomaliesRequest, backtestRequest, forecastRequests, horizonProblem, whatIfDrivers } from "./requests.js";
-import { anomalyTable, backtestTable, forecastTable } from "./tables.js";
-import { apiKey, saveApiKey, shareWithFormulas, storageName } from "./settings.js";
+import {
+  adaptRequest,
+  adapterName,
+  anomaliesRequest,
+  backtestRequest,
+  forecastRequests,
+  horizonProblem,
+  whatIfDrivers,
+} from "./requests.js";
+import { anomalyTable, backtestTable, captioned, forecastTable, modelCaption } from "./tables.js";
+import { apiKey, followedJob, followJob, saveApiKey, shareWithFormulas, storageName } from "./settings.js";
 
 /** The pane's element with this id: typed as an input, the widest of the pane's controls. */
 const $ = (id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
-const ACTION_BUTTONS = ["forecast", "anomalies", "backtest", "use-selection", "clear-highlights"];
+const ACTION_BUTTONS = ["forecast", "anomalies", "backtest", "use-selection", "clear-highlights", "adapt"];
+const POLL_MS = 1000;
 
 const state = {
   data: null,
@@ -25,7 +34,10 @@ const state = {
   timer: null,
   busy: false,
   horizonEdited: false,
+  nameEdited: false,
   saved: new Map(),
+  job: null, // the training job the pane follows: {id, name}
+  pollTimer: null,
 };
 
 const seriesNames = (data) => (data.series.length === 1 ? data.series[0].name : `${data.series.length} series`);
@@ -46,7 +58,7 @@ const ACTIONS = {
       const { bodies, scenario } = forecastRequests(data, o);
       const answers = [];
       for (const body of bodies) answers.push(await api.forecast(body, signal));
-      return { forecasts: answers.flatMap((a) => a.forecasts), scenario };
+      return { model: answers[0].model, forecasts: answers.flatMap((a) => a.forecasts), scenario };
     },
     table: (data, response, o) => forecastTable(data, response.forecasts, o.level, response.scenario),
     summary: (data, response, table, o) =>
@@ -115,6 +127,7 @@ function showData(data) {
     const horizon = data.future ? Math.min(data.future, 1024) : data.timeline ? defaultHorizon(data.frequency) : 10;
     $("horizon").value = String(horizon);
   }
+  if (!state.nameEdited) $("adapter-name").value = adapterName(seriesNames(data));
 }
 
 const KINDS = { number: "numbers", text: "text", dates: "dates" };
@@ -187,12 +200,14 @@ function options() {
   }
   const placement = /** @type {HTMLInputElement} */ (document.querySelector('input[name="placement"]:checked')).value;
   const joint = !$("joint-row").hidden && $("joint").checked;
-  return { horizon, windows, level: Number($("level").value), placement, joint, whatIf: whatIf() };
+  const adapter = $("model").value || null;
+  return { horizon, windows, level: Number($("level").value), placement, joint, whatIf: whatIf(), adapter };
 }
 
 function setBusy(label) {
   state.busy = Boolean(label);
   ACTION_BUTTONS.forEach((id) => ($(id).disabled = state.busy));
+  $("adapt").disabled = state.busy || !$("adapt-progress").hidden; // one training job at a time
   $("cancel").disabled = !state.controller;
   clearInterval(state.timer);
   $("progress").hidden = !label;
@@ -280,7 +295,7 @@ function runAction(name) {
     const response = await action.call(data, o, state.controller.signal);
     state.controller = null;
     setStatus("ok");
-    const table = action.table(data, response, o);
+    const table = captioned(action.table(data, response, o), modelCaption(response.model));
     await deliver(action, data, table, action.summary(data, response, table, o), o.placement);
   });
 }
@@ -394,9 +409,11 @@ function setStatus(kind, text) {
 async function checkHealth() {
   let retry = 5000;
   try {
+    const first = lastHealth === null;
     lastHealth = await api.health();
     setStatus("ok");
     retry = 0;
+    if (first) resumeAdapting();
   } catch (error) {
     if (error.name === "ApiError" && error.status === 503) {
       setStatus("loading", `Loading the model… ${error.problem.detail || ""}`.trim());
@@ -408,8 +425,142 @@ async function checkHealth() {
   if (retry) scheduleHealth(retry);
 }
 
+// ---- adapting the model to the data: a training job on the server ------------------------------------
+
+const percent = (x) => `${Math.round(x * 100)}%`;
+const metric = (x) => (typeof x === "number" ? x.toFixed(2) : "undefined");
+
+/** The adapters in the model select: "name · skill 14% · 2026-12-04", the chosen one kept. */
+async function refreshAdapters(choose = null) {
+  const { adapters } = await api.adapters();
+  const select = $("model");
+  const keep = choose ?? select.value;
+  const options = adapters.map((a) => {
+    const skill = typeof a.validation.skill === "number" ? `skill ${percent(a.validation.skill)}` : "skill unknown";
+    return element("option", { value: a.name, textContent: `${a.name} · ${skill} · ${a.created.slice(0, 10)}` });
+  });
+  select.replaceChildren(element("option", { value: "", textContent: "Chronos-2 as it is" }), ...options);
+  select.value = adapters.some((a) => a.name === keep) ? keep : "";
+  $("use-adapted").checked = Boolean(state.job && select.value === state.job.name);
+}
+
+function showProgress(job) {
+  const { step, steps, loss, eta_s: eta } = job.progress;
+  $("adapt-bar").max = steps;
+  $("adapt-bar").value = step;
+  const parts = job.state === "queued" ? ["Waiting for a free training slot"] : [`Step ${step} of ${steps}`];
+  if (typeof loss === "number") parts.push(`loss ${loss.toFixed(3)}`);
+  if (job.state === "running" && typeof eta === "number") parts.push(`${Math.max(1, Math.round(eta))} s left`);
+  if (job.state === "running" && step >= steps) parts.push("checking it on the held-out windows");
+  $("adapt-text").textContent = `Adapting ${job.name}: ${parts.join(" · ")}`;
+  $("adapt-progress").hidden = false;
+  $("adapt").disabled = true;
+}
+
+/** Follow a job until it ends: progress every second, then the result (also after the pane reopens). */
+function follow(job) {
+  state.job = { id: job.id, name: job.name };
+  followJob(job.id);
+  $("adapt-result").hidden = true;
+  clearTimeout(state.pollTimer);
+  const poll = async () => {
+    try {
+      const current = await api.job(job.id);
+      state.job.name = current.name;
+      if (current.state === "queued" || current.state === "running") {
+        showProgress(current);
+        state.pollTimer = setTimeout(poll, POLL_MS);
+      } else {
+        await finish(current);
+      }
+    } catch (error) {
+      if (error?.name === "ApiError" && error.status === 404) {
+        stopFollowing();
+        return showMessage({ kind: "warning", text: `The server no longer has the training job of ${job.name}.` });
+      }
+      state.pollTimer = setTimeout(poll, 5 * POLL_MS); // the server may be restarting: keep trying
+    }
+  };
+  showProgress(job);
+  poll();
+}
+
+function stopFollowing() {
+  clearTimeout(state.pollTimer);
+  followJob("");
+  $("adapt-progress").hidden = true;
+  $("adapt").disabled = state.busy;
+}
+
+/** A job ended: say how the adapter did (and offer it), or why it failed. */
+async function finish(job) {
+  stopFollowing();
+  if (job.state === "cancelled") {
+    state.job = null;
+    return showMessage({ kind: "info", text: `Adapting ${job.name} was cancelled; nothing was kept.` });
+  }
+  if (job.state !== "succeeded") {
+    state.job = null;
+    return showMessage({ kind: "error", text: `Adapting ${job.name} failed: ${job.error}` });
+  }
+  const v = job.result.validation;
+  const windows = v.windows === 1 ? "the last window" : `the last ${v.windows} windows`;
+  const skill = typeof v.skill === "number" ? `skill ${percent(v.skill)}` : "skill not defined";
+  $("adapt-summary").textContent =
+    `Adapted ${job.name}: MASE ${metric(v.adapted.MASE)} vs ${metric(v.zero_shot.MASE)} zero-shot on ${windows} (${skill}).` +
+    (v.recommended ? "" : " It does not beat the model as it is, so it is not used unless you tick the box.");
+  $("adapt-result").hidden = false;
+  await refreshAdapters(v.recommended ? job.name : "");
+  $("use-adapted").checked = v.recommended;
+}
+
+function startAdapting() {
+  return guard(async () => {
+    setBusy("Reading the data");
+    const data = await readData();
+    if (data.errors.length) return showMessage(badCells(data.errors));
+    const o = options();
+    const name = adapterName($("adapter-name").value || seriesNames(data));
+    $("adapter-name").value = name;
+    setBusy("Starting the training job");
+    follow(await api.startAdapter(adaptRequest(data, o, name)));
+  });
+}
+
+async function cancelAdapting() {
+  if (!state.job) return;
+  const { id } = state.job;
+  $("adapt-cancel").disabled = true;
+  try {
+    await finish(await api.cancelJob(id));
+  } catch (error) {
+    showMessage(describeError(error, state.data));
+  } finally {
+    $("adapt-cancel").disabled = false;
+  }
+}
+
+function useAdapted() {
+  $("model").value = $("use-adapted").checked && state.job ? state.job.name : "";
+}
+
+/** Once the server answers: its adapters in the select, and the job the pane followed before it closed. */
+async function resumeAdapting() {
+  try {
+    await refreshAdapters();
+    const id = followedJob();
+    if (id && !state.job) follow({ id, name: "the model", progress: { step: 0, steps: 1, loss: null }, state: "queued" });
+  } catch (error) {
+    showMessage(describeError(error, state.data));
+  }
+}
+
 function start() {
   for (const name of Object.keys(ACTIONS)) $(name).addEventListener("click", () => runAction(name));
+  $("adapt").addEventListener("click", startAdapting);
+  $("adapt-cancel").addEventListener("click", cancelAdapting);
+  $("use-adapted").addEventListener("change", useAdapted);
+  $("adapter-name").addEventListener("input", () => (state.nameEdited = true));
   $("use-selection").addEventListener("click", useSelection);
   $("clear-highlights").addEventListener("click", clearHighlights);
   $("cancel").addEventListener("click", () => state.controller?.abort());

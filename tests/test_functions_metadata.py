@@ -10,13 +10,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 ADDIN = ROOT / "addin"
-# The contract of issue 11: names and argument orders users type.
+# The contract of issue 11 (and 21: the optional adapter last): names and argument orders users type.
 SIGNATURES = {
-    "FORECAST": ["values", "timeline", "horizon", "quantile"],
-    "FORECAST.AT": ["target_date", "values", "timeline", "quantile"],
-    "INTERVAL": ["values", "timeline", "horizon", "level"],
-    "ANOMALIES": ["values", "timeline", "level"],
-    "BACKTEST": ["values", "timeline", "horizon", "windows", "metric"],
+    "FORECAST": ["values", "timeline", "horizon", "quantile", "adapter"],
+    "FORECAST.AT": ["target_date", "values", "timeline", "quantile", "adapter"],
+    "INTERVAL": ["values", "timeline", "horizon", "level", "adapter"],
+    "ANOMALIES": ["values", "timeline", "level", "adapter"],
+    "BACKTEST": ["values", "timeline", "horizon", "windows", "metric", "adapter"],
 }
 
 

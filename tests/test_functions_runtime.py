@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,6 +40,20 @@ Promise.all(calls.map(call)).then((results) => console.log(JSON.stringify({ name
 VALUES = [[float(10 + k % 7)] for k in range(40)]
 
 
+def run_in_bare_runtime(server: str, calls: list, whole: bool = False) -> Any:
+    """Run the calls in the bare runtime against the server: their results (``whole``: also the names the
+    script associated)."""
+    result = subprocess.run(
+        ["node", "-e", RUN, str(ROOT / "addin" / "functions.js"), f"{server}/", json.dumps(calls)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    return answer if whole else answer["results"]
+
+
 @pytest.mark.node
 def test_functions_run_without_a_page(live_server):
     calls = [
@@ -47,31 +62,13 @@ def test_functions_run_without_a_page(live_server):
         ["BACKTEST", [VALUES, None, 3, 2, "MAE"]],
         ["FORECAST", [[[1, 2], [3, 4]], None, None, None]],
     ]
-    result = subprocess.run(
-        ["node", "-e", RUN, str(ROOT / "addin" / "functions.js"), f"{live_server}/", json.dumps(calls)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    answer = json.loads(result.stdout)
+    answer = run_in_bare_runtime(live_server, calls, whole=True)
     assert sorted(answer["names"]) == ["ANOMALIES", "BACKTEST", "FORECAST", "FORECAST.AT", "INTERVAL"]
     forecast, interval, backtest, bad = answer["results"]
     assert len(forecast["value"]) == 3 and all(isinstance(r[0], float) for r in forecast["value"])
     assert [len(r) for r in interval["value"]] == [3, 3]
     assert isinstance(backtest["value"], float)
     assert bad["error"] == "#VALUE!" and "single row or column" in bad["message"]
-
-
-def run_in_bare_runtime(server: str, calls: list) -> list[dict]:
-    result = subprocess.run(
-        ["node", "-e", RUN, str(ROOT / "addin" / "functions.js"), f"{server}/", json.dumps(calls)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)["results"]
 
 
 # How Excel hands an error cell to an `any` parameter once functions.json sets allowErrorForDataTypeAny:
@@ -100,3 +97,30 @@ def test_na_cells_are_missing_values_as_in_the_pane(live_server):
     assert na_answer["value"] == blank_answer["value"]
     assert [len(row) for row in interval["value"]] == [3] * 4
     assert div0["error"] == "#VALUE!" and "#DIV/0! at position 11" in div0["message"]
+
+
+@pytest.mark.node
+def test_the_adapter_argument_runs_the_adapted_model(live_server, client):
+    """=CHRONOS.FORECAST(B2:B41, , 3, , "name"): the adapter's forecast; the same cells without it, the base
+    model's, even when Excel recalculates both at once."""
+    from tests.adapting import sawtooth, start, wait_for
+
+    history = sawtooth(60, seed=2, period=6)
+    job = start(client, "formula-adapter", [{"values": history}], steps=10)
+    assert wait_for(client, job["id"])["state"] == "succeeded"
+    cells = [[v] for v in history]
+    calls = [
+        ["FORECAST", [cells, None, 3, None, "formula-adapter"]],
+        ["FORECAST", [cells, None, 3, None, None]],
+        ["FORECAST", [cells, None, 3, None, "no-such-adapter"]],
+        ["FORECAST", [cells, None, 3, None, "bad name!"]],
+    ]
+    adapted, base, unknown, bad = run_in_bare_runtime(live_server, calls)
+    answers = {}
+    for name in ("formula-adapter", None):
+        body = {"series": [{"values": history}], "horizon": 16, **({"adapter": name} if name else {})}
+        answers[name] = client.post("/api/v1/forecast", json=body).get_json()["forecasts"][0]["median"][:3]
+    assert [row[0] for row in adapted["value"]] == answers["formula-adapter"]
+    assert [row[0] for row in base["value"]] == answers[None] != answers["formula-adapter"]
+    assert unknown["error"] == "#VALUE!" and "no adapter named 'no-such-adapter'" in unknown["message"]
+    assert bad["error"] == "#VALUE!" and "adapter must be the name" in bad["message"]

@@ -62,13 +62,13 @@ def test_forecast_writes_history_forecast_band_and_chart_on_a_new_sheet(pane, cl
     message = pane.run("Forecast")
 
     [expected] = api_forecast(client, [{"name": "Sales", "values": sales, "timestamps": stamps}], 12, [0.1, 0.5, 0.9])
-    assert message == "Forecast: 12 steps ahead for Sales, 80% interval. Written to Forecast!A1:E49."
+    assert message == "Forecast: 12 steps ahead for Sales, 80% interval. Written to Forecast!A1:E51."
     assert pane.sheet_names() == ["Sheet1", "Forecast"]
     assert pane.active_sheet() == "Forecast"
-    assert pane.used_range("Forecast") == "A1:E49"
-    table = pane.values("Forecast!A1:E49")
+    assert pane.used_range("Forecast") == "A1:E51"
+    table = pane.values("Forecast!A1:E51")
     assert table[0] == ["Month", "Sales", "Sales forecast", "Sales lower 80%", "Sales upper 80%"]
-    history, future = table[1:37], table[37:]
+    history, future, caption = table[1:37], table[37:49], table[49:]
     assert [row[:2] for row in history] == columns(stamps, sales)
     assert all(row[2:] == ["", "", ""] for row in history[:-1])  # only the last history row joins the lines
     assert history[-1][2:] == [sales[-1]] * 3
@@ -77,6 +77,8 @@ def test_forecast_writes_history_forecast_band_and_chart_on_a_new_sheet(pane, cl
     assert [row[2] for row in future] == expected["median"]
     assert [row[3] for row in future] == expected["quantiles"]["0.1"]
     assert [row[4] for row in future] == expected["quantiles"]["0.9"]
+    model = client.get("/api/v1/health").get_json()["model"]
+    assert caption == [[""] * 5, [f"Model: {model['id']} (cpu, float32)", "", "", "", ""]]  # which model made them
     formats = pane.formats("Forecast!A2:E49")
     assert {row[0] for row in formats} == {"mmm yyyy"}  # future dates keep the input's date format
     assert {f for row in formats for f in row[1:]} == {"#,##0"}  # and the values the series' format
@@ -106,7 +108,7 @@ def test_each_action_reads_the_cells_afresh_and_a_second_result_gets_its_own_she
     [expected] = api_forecast(
         client, [{"name": "Sales", "values": sales, "timestamps": stamps}], 3, [0.025, 0.5, 0.975]
     )
-    assert "Written to 'Forecast (2)'!A1:E40" in message
+    assert "Written to 'Forecast (2)'!A1:E42" in message
     assert pane.sheet_names() == ["Sheet1", "Forecast", "Forecast (2)"]
     table = pane.values("'Forecast (2)'!A1:E40")
     assert table[0][3:] == ["Sales lower 95%", "Sales upper 95%"]
@@ -127,7 +129,7 @@ def test_ten_thousand_rows_are_read_in_one_sync_and_written_in_one_sync(pane):
 
     message = pane.run("Forecast")
 
-    assert message.endswith("Written to Forecast!A1:E10015.")
+    assert message.endswith("Written to Forecast!A1:E10017.")
     reads = [e for e in pane.excel_log() if e["op"] == "Range.load" and "values" in e["props"]]
     assert [(e["target"], sorted(e["props"])) for e in reads] == [
         ("Sheet1!A1:B10001", ["address", "numberFormat", "values"])  # the whole range in one load, one sync
@@ -220,7 +222,7 @@ def test_beside_the_data_writes_two_columns_right_and_never_over_a_filled_cell(p
 
     message = pane.run("Forecast")
 
-    assert message.endswith("Written to Sheet1!D1:H29.")
+    assert message.endswith("Written to Sheet1!D1:H31.")
     assert pane.sheet_names() == ["Sheet1"]
     beside = pane.values("Sheet1!D1:H29")
     assert beside[0] == ["Month", "Sales", "Sales forecast", "Sales lower 80%", "Sales upper 80%"]
@@ -231,12 +233,12 @@ def test_beside_the_data_writes_two_columns_right_and_never_over_a_filled_cell(p
     pane.set_option("Horizon", "5")
     message = pane.run("Forecast")
 
-    assert "The cells Sheet1!D1:H30 beside the data are not empty, so nothing was written." in message
+    assert "The cells Sheet1!D1:H32 beside the data are not empty, so nothing was written." in message
     assert pane.values("Sheet1!D1:H29") == beside
-    assert pane.used_range("Sheet1") == "A1:H29"
+    assert pane.used_range("Sheet1") == "A1:H31"
     pane.button("Write to a new sheet").click()
     pane.wait_idle()
-    assert pane.message().endswith("Written to Forecast!A1:E30.")
+    assert pane.message().endswith("Written to Forecast!A1:E32.")
     assert pane.values("Forecast!A1:E29") == beside
 
 

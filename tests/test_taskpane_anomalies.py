@@ -48,7 +48,7 @@ def test_anomalies_are_written_highlighted_counted_and_the_fills_restored(pane, 
     assert expected[0]["is_anomaly"][50] is True and expected[1]["is_anomaly"][65] is True
 
     total = sum(counts)
-    assert message == (f"{total} anomalies found: Sales {counts[0]}, Costs {counts[1]}. Written to Anomalies!A1:O81.")
+    assert message == (f"{total} anomalies found: Sales {counts[0]}, Costs {counts[1]}. Written to Anomalies!A1:O83.")
     table = pane.values("Anomalies!A1:O81")
     for block, (a, name) in enumerate(zip(expected, ("Sales", "Costs"), strict=True)):
         col = 8 * block
@@ -94,7 +94,7 @@ def test_a_second_scan_keeps_the_original_fills_for_clear_highlights(pane):
     pane.set_cells("Sheet1!A1", [["Day", "Sales"], *columns(stamps, sales)], [["General"] * 2] + [["d-mmm", "0"]] * 80)
     pane.use_selection("Sheet1!A1:B81")
     assert re.fullmatch(
-        r"(1 anomaly|\d+ anomalies) found\. Written to Anomalies!A1:G81\.", pane.run("Detect anomalies")
+        r"(1 anomaly|\d+ anomalies) found\. Written to Anomalies!A1:G83\.", pane.run("Detect anomalies")
     )
     assert pane.fills("Sheet1!B52") == [[HIGHLIGHT]]
 

@@ -41,7 +41,7 @@ def test_backtest_writes_metrics_windows_and_a_chart(pane, client):
     response = client.post("/api/v1/backtest", json=body)
     assert response.status_code == 200
     expected = response.get_json()["backtests"]
-    assert message == "Backtest: 3 windows of 6 steps for 2 series. Written to Backtest!A1:Q29."
+    assert message == "Backtest: 3 windows of 6 steps for 2 series. Written to Backtest!A1:Q31."
     table = pane.values("Backtest!A1:Q29")
     formats = pane.formats("Backtest!A1:Q29")
     for block, (b, name) in enumerate(zip(expected, ("Sales", "Costs"), strict=True)):

@@ -89,7 +89,7 @@ def test_known_drivers_go_with_the_forecast_and_are_written_beside_it(pane, clie
     ]
     assert message == (
         "Forecast: 12 steps ahead for Sales with drivers Price (numeric, known ahead) and Promo "
-        "(categorical, known ahead), 80% interval. Written to Forecast!A1:G61."
+        "(categorical, known ahead), 80% interval. Written to Forecast!A1:G63."
     )
     table = pane.values("Forecast!A1:G61")
     assert table[0] == ["Month", "Price", "Promo", "Sales", "Sales forecast", "Sales lower 80%", "Sales upper 80%"]
@@ -127,7 +127,7 @@ def test_a_what_if_writes_the_scenario_beside_the_forecast_on_the_same_chart(pan
     assert [p["body"] for p in posts] == [body]  # one request carries both
     expected = forecasts(client, body)
     assert expected[0]["median"] != expected[1]["median"]
-    assert message.endswith(f"and what if Price {MINUS}10%, 80% interval. Written to Forecast!A1:K61.")
+    assert message.endswith(f"and what if Price {MINUS}10%, 80% interval. Written to Forecast!A1:K63.")
     table = pane.values("Forecast!A1:K61")
     assert table[0] == [
         "Month",
@@ -320,7 +320,7 @@ def test_backtest_with_drivers_adds_the_model_without_them_and_their_skill(pane,
     skill = answer["summary"]["covariate_skill"]
     assert message == (
         f"Backtest: 2 windows of 6 steps for Sales with drivers Price and Promo (drivers' skill {skill:.3f}). "
-        "Written to Backtest!A1:H24."
+        "Written to Backtest!A1:H26."
     )
     table = pane.values("Backtest!A1:D11")
     assert table[0] == ["Sales", "Chronos-2", "Chronos-2 without drivers", "Seasonal naive"]
@@ -350,7 +350,7 @@ def test_anomaly_scan_sends_the_known_drivers_as_future_covariates(pane, client)
     }
     assert [p["body"] for p in posts] == [body]
     [expected] = client.post("/api/v1/anomalies", json=body).get_json()["anomalies"]
-    assert message.endswith("with drivers Price and Promo. Written to Anomalies!A1:G49.")
+    assert message.endswith("with drivers Price and Promo. Written to Anomalies!A1:G51.")
     table = pane.values("Anomalies!A2:G49")
     assert column(table, 2) == ["" if v is None else v for v in expected["expected"]]
 

@@ -95,7 +95,7 @@ def test_with_the_right_key_forecast_succeeds_and_every_call_but_health_carries_
 
     message = keyed.run("Forecast")
 
-    assert message == "Forecast: 12 steps ahead for Sales, 80% interval. Written to Forecast!A1:E25."
+    assert message == "Forecast: 12 steps ahead for Sales, 80% interval. Written to Forecast!A1:E27."
     assert ("/api/v1/forecast", f"Bearer {KEY}") in seen
     assert all(auth == f"Bearer {KEY}" for path, auth in seen if not path.endswith("/health"))
     keyed.page.reload()

@@ -196,6 +196,14 @@ def create_adapter() -> tuple[dict, int, dict]:
     return describe_job(job, None), 202, {"Location": f"/api/v1/jobs/{job['id']}"}
 
 
+def _owned_job(jobs: Jobs, job_id: str) -> dict:
+    """The caller's job, or a 404 (another key's job is as if it did not exist)."""
+    job = jobs.store.job(current_owner(), job_id) if jobs.exists() else None
+    if job is None:
+        raise NotFound(f"There is no job {job_id}.")
+    return job
+
+
 def _job_answer(jobs: Jobs, job: dict) -> dict:
     adapter = jobs.store.adapter_by_id(job["adapter_id"]) if job["state"] == "succeeded" else None
     return describe_job(job, adapter)
@@ -205,19 +213,14 @@ def _job_answer(jobs: Jobs, job: dict) -> dict:
 def get_job(job_id: str) -> dict:
     """A training job: its state, progress and, once it has succeeded, the adapter."""
     jobs = get_jobs()
-    job = jobs.store.job(current_owner(), job_id) if jobs.exists() else None
-    if job is None:
-        raise NotFound(f"There is no job {job_id}.")
-    return _job_answer(jobs, job)
+    return _job_answer(jobs, _owned_job(jobs, job_id))
 
 
 @bp.delete("/jobs/<job_id>")
 def cancel_job(job_id: str) -> dict:
     """Cancel a job: a queued one at once, a running one within 2 s; nothing of it is kept."""
     jobs = get_jobs()
-    job = jobs.store.job(current_owner(), job_id) if jobs.exists() else None
-    if job is None:
-        raise NotFound(f"There is no job {job_id}.")
+    job = _owned_job(jobs, job_id)
     if job["state"] in ("succeeded", "failed"):
         raise Conflict(f"job {job_id} has {job['state']} already: there is nothing to cancel")
     return _job_answer(jobs, jobs.runner.cancel(current_owner(), job_id) or job)

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .calibration import PRIOR_POINTS, conformal_quantile, scaled_band, surprise
 from .covariates import Covariate, window_input
 from .predictor import AdapterRef, Predictor
 from .series import PreparedSeries, to_json
@@ -39,7 +40,7 @@ from .series import PreparedSeries, to_json
 MIN_CALIBRATION = 30
 MAX_REANCHOR = 4
 STEP_GROUPS = 2  # calibration groups of block steps: early and late half
-PRIOR_WEIGHT = 30  # pseudo-scores at the raw band (threshold 1) the calibration starts from
+PRIOR_WEIGHT = PRIOR_POINTS  # pseudo-scores at the raw band (threshold 1) the calibration starts from
 RECENT = 200  # calibrate on the most recent scores of the series
 FLAGGED_CAP = 1.4  # a flagged score enters the calibration at most at this multiple of its threshold
 TINY, HUGE = np.finfo(float).tiny, np.finfo(float).max  # a flagged point's score stays finite and positive
@@ -151,32 +152,22 @@ def calibrate(
     recent: list[list[float]] = [[] for _ in range(STEP_GROUPS)]
     group_of = np.minimum(step * STEP_GROUPS // max(block, 1), STEP_GROUPS - 1)
     for t in np.flatnonzero(~np.isnan(median) & ~np.isnan(values)):
-        above = values[t] >= median[t]
-        width = (upper[t] - median[t]) if above else (median[t] - lower[t])
-        gap = abs(values[t] - median[t])
-        s = gap / width if width > 0 else (0.0 if gap == 0 else math.inf)
+        s = surprise(values[t], median[t], lower[t], upper[t])
         scores = history[group_of[t]]
         if len(scores) < MIN_CALIBRATION:  # too few of its own group: pool the groups, else the raw band
             scores = sorted(x for h in history for x in h)
         if RECENT and len(scores) > RECENT:
             scores = sorted(recent[group_of[t]][-RECENT:])
-        tau = 1.0 if len(scores) < MIN_CALIBRATION else _conformal_quantile(scores, level)
+        tau = 1.0 if len(scores) < MIN_CALIBRATION else conformal_quantile(scores, level)
         if PRIOR_WEIGHT:
             tau = (len(scores) * tau + PRIOR_WEIGHT) / (len(scores) + PRIOR_WEIGHT)
         threshold[t] = tau
-        band_lower[t] = median[t] - tau * (median[t] - lower[t])
-        band_upper[t] = median[t] + tau * (upper[t] - median[t])
+        band_lower[t], band_upper[t] = scaled_band(median[t], lower[t], upper[t], tau)
         flagged[t] = values[t] < band_lower[t] or values[t] > band_upper[t]  # the band the user sees decides
         kept = min(s, FLAGGED_CAP * tau)
         bisect.insort(history[group_of[t]], kept)
         recent[group_of[t]].append(kept)
     return Calibrated(threshold, band_lower, band_upper, flagged)
-
-
-def _conformal_quantile(sorted_scores: list[float], level: float) -> float:
-    """The ceil((n + 1)·level)-th smallest of n scores (the largest when that exceeds n)."""
-    k = min(len(sorted_scores), math.ceil((len(sorted_scores) + 1) * level))
-    return sorted_scores[k - 1]
 
 
 def detect(

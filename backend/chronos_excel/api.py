@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, json, request, send_from_dir
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import BadRequest, Conflict, NotFound, UnsupportedMediaType
 
-from . import __version__, adapters
+from . import __version__, adapters, calibration
 from .anomalies import detect
 from .backtest import run_backtests, summarize
 from .jobs import Jobs, describe_adapter, describe_job
@@ -84,6 +84,7 @@ def forecast() -> dict:
     grid = predictor.quantile_grid(inputs, req.horizon, cross_learning=req.cross_learning, adapter=adapter)
     medians = predictor.median(grid)
     quantiles = predictor.levels(grid, req.quantile_levels)
+    notes = calibrate_bands(predictor, req, prepared, medians, quantiles, adapter) if req.calibrate else None
     keys = [level_key(q) for q in req.quantile_levels]
     forecasts = [
         {
@@ -94,10 +95,35 @@ def forecast() -> dict:
             "median": medians[i],
             "quantiles": {key: np.ascontiguousarray(quantiles[i, :, j]) for j, key in enumerate(keys)},
             "covariates": [c.describe() for c in s.covariates],
+            **({"calibration": notes[i]} if notes else {}),
         }
         for i, s in enumerate(prepared)
     ]
     return {"model": predictor.describe(adapter), "forecasts": forecasts}
+
+
+def calibrate_bands(
+    predictor: Predictor,
+    req: ForecastRequest,
+    prepared: list[PreparedSeries],
+    medians: np.ndarray,
+    quantiles: np.ndarray,
+    adapter: AdapterRef | None,
+) -> list[dict]:
+    """Calibrate the forecasts' bands (``quantiles``, in place) on past windows of each series: all windows of
+    all series in one batched call, apart from the forecasts' own (whose answer stays exactly the plain one)."""
+    windows = calibration.plan(
+        prepared,
+        [[len(s.values)] for s in prepared],
+        req.horizon,
+        count=current_app.config["CALIBRATION_WINDOWS"],
+        context=current_app.config["CALIBRATION_CONTEXT"],
+        joint=req.joint,
+    )
+    grid = predictor.quantile_grid(
+        windows.inputs, req.horizon, cross_learning=req.cross_learning, groups=windows.groups, adapter=adapter
+    ) if windows.inputs else None  # fmt: skip
+    return calibration.calibrate_forecasts(predictor, windows, grid, prepared, medians, quantiles, req.quantile_levels)
 
 
 @bp.post("/anomalies")
@@ -141,6 +167,9 @@ def backtest() -> dict:
         joint=req.joint,
         cross_learning=req.cross_learning,
         adapter=adapter,
+        calibrate=req.calibrate,
+        calibration_windows=current_app.config["CALIBRATION_WINDOWS"],
+        calibration_context=current_app.config["CALIBRATION_CONTEXT"],
     )
     return {"model": predictor.describe(adapter), "backtests": results, "summary": summarize(results)}
 

@@ -8,41 +8,19 @@ Every window of every series goes to the model in one batched call.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
-from . import metrics
-from .covariates import ModelInput, window_input
+from . import calibration, metrics
 from .predictor import AdapterRef, Predictor
 from .problems import InputError
 from .series import PreparedSeries, level_key, to_json
+from .windows import context_lengths, default_seasonality, max_windows, min_context, plan_inputs
 
 MODEL_METRICS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE", "WQL", "coverage")
+CALIBRATED_METRICS = ("WQL_calibrated", "coverage_calibrated")
 BASELINE_METRICS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
-_SEASONALITY = {"h": 24, "D": 7, "B": 5, "W": 52, "MS": 12, "ME": 12, "QS": 4, "QE": 4}
-
-
-def default_seasonality(frequency: str | None) -> int:
-    """24 hourly, 7 daily, 5 business-daily, 52 weekly, 12 monthly, 4 quarterly, else 1."""
-    if frequency is None:
-        return 1
-    return _SEASONALITY.get(frequency.split("-")[0], 1)
-
-
-def min_context(seasonality: int) -> int:
-    """The fewest context points a window needs."""
-    return max(5, seasonality + 1)
-
-
-def context_lengths(n: int, horizon: int, windows: int, step: int) -> list[int]:
-    """How many points each window's context holds, oldest window first."""
-    return [n - horizon - (windows - 1 - k) * step for k in range(windows)]
-
-
-def max_windows(n: int, horizon: int, step: int, seasonality: int) -> int:
-    """The most windows a series of ``n`` points can hold."""
-    room = n - horizon - min_context(seasonality)
-    return 0 if room < 0 else room // step + 1
 
 
 def seasonal_naive(context: np.ndarray, seasonality: int, horizon: int) -> np.ndarray:
@@ -86,13 +64,18 @@ def run_backtests(
     joint: bool = False,
     cross_learning: bool = False,
     adapter: AdapterRef | None = None,
+    calibrate: bool = False,
+    calibration_windows: int = 4,
+    calibration_context: int | None = 128,
 ) -> list[dict]:
     """Backtest every series; return one result dict per series, in order.
 
     Series with covariates are forecast with them (known-future ones see their actual values over each
     window's horizon) and again without them, on the same windows, to measure what the drivers add.
     ``joint`` forecasts all series of each window as one multivariate group. ``adapter``: the LoRA weights the
-    model runs with (None: the base model).
+    model runs with (None: the base model). With ``calibrate`` each window's bands are also calibrated, as a
+    calibrated forecast made at its cutoff would be (on up to ``calibration_windows`` windows before it), and
+    their coverage and WQL are reported beside the raw ones.
     """
     plans = []
     for i, series in enumerate(prepared):
@@ -115,10 +98,26 @@ def run_backtests(
     quantiles = predictor.levels(grid, quantile_levels + band_levels)
     keys = [level_key(q) for q in quantile_levels]
     n_keys = len(keys)
+    calibrated = None
+    if calibrate:
+        ends = [lengths for _, lengths in plans]
+        calibrated = calibrate_windows(
+            predictor, prepared, ends, rows, medians, quantiles, quantile_levels + band_levels, horizon,
+            count=calibration_windows, context=calibration_context, joint=joint, cross_learning=cross_learning,
+            adapter=adapter,
+        )  # fmt: skip
 
     def model_window(row: int, actual: np.ndarray, scale: float | None) -> dict[str, float | None]:
         requested, band = quantiles[row, :, :n_keys], quantiles[row, :, n_keys:]
         return window_metrics(actual, medians[row], scale, requested, quantile_levels, (band[:, 0], band[:, 1]))
+
+    def calibrated_window(row: int, actual: np.ndarray) -> dict[str, float | None]:
+        adjusted = calibrated.quantiles[row]
+        requested, band = adjusted[:, :n_keys], adjusted[:, n_keys:]
+        return {
+            "WQL_calibrated": metrics.wql(actual, requested, quantile_levels),
+            "coverage_calibrated": metrics.coverage(actual, band[:, 0], band[:, 1]),
+        }
 
     results = []
     for i, (series, (m, lengths)) in enumerate(zip(prepared, plans, strict=True)):
@@ -132,6 +131,8 @@ def run_backtests(
             shared = np.where(np.isnan(baseline), np.nan, actual)
             paired.append((metrics.mase(shared, medians[row], scale), metrics.mase(shared, baseline, scale)))
             model_scores.append(model_window(row, actual, scale))
+            if calibrated is not None:
+                model_scores[-1].update(calibrated_window(row, actual))
             if (i, k) in rows_without:
                 without_scores.append(model_window(rows_without[i, k], actual, scale))
             baseline_scores.append(window_metrics(actual, baseline, scale))
@@ -146,7 +147,11 @@ def run_backtests(
                     "baseline": to_json(baseline),
                 }
             )
-        model = {name: metrics.average([w[name] for w in model_scores]) for name in MODEL_METRICS}
+            if calibrated is not None:
+                adjusted = calibrated.quantiles[row]
+                window_items[-1]["calibrated_quantiles"] = {key: to_json(adjusted[:, j]) for j, key in enumerate(keys)}
+        names = MODEL_METRICS + (CALIBRATED_METRICS if calibrated is not None else ())
+        model = {name: metrics.average([w[name] for w in model_scores]) for name in names}
         base = {name: metrics.average([w[name] for w in baseline_scores]) for name in BASELINE_METRICS}
         result = {
             "name": series.name,
@@ -156,6 +161,8 @@ def run_backtests(
             "baseline": {"name": "seasonal_naive", "metrics": base},
             "skill": paired_skill(paired),
         }
+        if calibrated is not None:
+            result["calibration"] = calibrated.summary(i, len(lengths))
         if without_scores:
             without = {name: metrics.average([w[name] for w in without_scores]) for name in MODEL_METRICS}
             result["without_covariates"] = {"metrics": without}
@@ -164,30 +171,61 @@ def run_backtests(
     return results
 
 
-def plan_inputs(
-    prepared: list[PreparedSeries], plans: list[tuple[int, list[int]]], horizon: int, joint: bool
-) -> tuple[list[ModelInput], list[int], dict[tuple[int, int], int], dict[tuple[int, int], int]]:
-    """The model inputs of every window, their cross-learning groups (the window number), and where each
-    (series, window) finds its forecast among the model's target rows: with covariates, and without them
-    (only for series that have covariates)."""
-    units = [list(range(len(prepared)))] if joint else [[i] for i in range(len(prepared))]
-    inputs: list[ModelInput] = []
-    groups: list[int] = []
-    rows: dict[tuple[int, int], int] = {}
-    rows_without: dict[tuple[int, int], int] = {}
-    row = 0
-    for unit in units:
-        first = prepared[unit[0]]
-        target = np.stack([prepared[i].values for i in unit]) if joint else first.values
-        variants = [(first.covariates, rows)] + ([([], rows_without)] if first.covariates else [])
-        for k, c in enumerate(plans[unit[0]][1]):
-            for covariates, where in variants:
-                inputs.append(window_input(target, covariates, 0, c, horizon))
-                groups.append(k)
-                for j, i in enumerate(unit):
-                    where[i, k] = row + j
-                row += len(unit)
-    return inputs, groups, rows, rows_without
+@dataclass
+class CalibratedWindows:
+    """The backtest windows' quantiles calibrated as forecasts made at their cutoffs would be: (rows, horizon,
+    levels), the raw ones where a window had too little history before it; per series the windows calibrated
+    and why others were not."""
+
+    quantiles: np.ndarray
+    applied: dict[int, int]
+    reasons: dict[int, str]
+
+    def summary(self, i: int, windows: int) -> dict:
+        """A series' ``calibration`` field: how many of its windows were calibrated, and why not the others."""
+        return {"windows": windows, "calibrated": self.applied.get(i, 0), "reason": self.reasons.get(i)}
+
+
+def calibrate_windows(
+    predictor: Predictor,
+    prepared: list[PreparedSeries],
+    ends: list[list[int]],
+    rows: dict[tuple[int, int], int],
+    medians: np.ndarray,
+    quantiles: np.ndarray,
+    levels: list[float],
+    horizon: int,
+    *,
+    count: int,
+    context: int | None,
+    joint: bool,
+    cross_learning: bool,
+    adapter: AdapterRef | None,
+) -> CalibratedWindows:
+    """Calibrate every backtest window (cutoffs ``ends``, forecasts at ``rows``) on the windows before it, all
+    of those forecast in one batched call."""
+    windows = calibration.plan(prepared, ends, horizon, count=count, context=context, joint=joint)
+    out, applied, reasons = quantiles.copy(), {}, {}
+    bands = calibration.band_levels(levels)
+    if windows.inputs:
+        grid = predictor.quantile_grid(
+            windows.inputs, horizon, cross_learning=cross_learning, groups=windows.groups, adapter=adapter
+        )
+        window_median, window_edges = predictor.median(grid), predictor.levels(grid, calibration.band_edges(bands))
+    for i, series in enumerate(prepared):
+        for k, end in enumerate(ends[i]):
+            fitted = (
+                calibration.fit_series(windows, i, end, series.values, window_median, window_edges, bands)
+                if windows.inputs
+                else f"{end} points of history are too few to calibrate on"
+            )
+            if isinstance(fitted, str):
+                reasons.setdefault(i, f"window {k + 1}: {fitted}")
+                continue
+            row = rows[i, k]
+            out[row] = calibration.apply(medians[row], quantiles[row], levels, fitted)
+            applied[i] = applied.get(i, 0) + 1
+    return CalibratedWindows(out, applied, reasons)
 
 
 def paired_skill(paired: list[tuple[float | None, float | None]]) -> float | None:
@@ -213,8 +251,9 @@ def summarize(results: list[dict]) -> dict:
     When any series has covariates, ``without_covariates`` averages every series forecast without them (a
     series without covariates counts with its only forecast) and ``covariate_skill`` is the mean of the
     series' covariate skills."""
+    names = [name for name in MODEL_METRICS + CALIBRATED_METRICS if name in results[0]["metrics"]]
     summary = {
-        "metrics": {name: metrics.average([r["metrics"][name] for r in results]) for name in MODEL_METRICS},
+        "metrics": {name: metrics.average([r["metrics"][name] for r in results]) for name in names},
         "baseline": {
             name: metrics.average([r["baseline"]["metrics"][name] for r in results]) for name in BASELINE_METRICS
         },

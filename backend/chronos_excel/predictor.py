@@ -103,6 +103,10 @@ class QuantileGrid:
     values: torch.Tensor
     scale: np.ndarray
 
+    def rows(self, start: int, stop: int | None = None) -> QuantileGrid:
+        """The grid of target rows ``start`` to ``stop``."""
+        return QuantileGrid(self.values[start:stop], self.scale[start:stop])
+
 
 def safe_scale(values: np.ndarray) -> float:
     """A power of two that brings the largest magnitude of ``values`` near 1 when it lies outside

@@ -171,6 +171,14 @@ FUTURE_COVARIATES = (
 )
 
 
+CALIBRATE = (
+    "Calibrate the bands on the series' own history: past windows of the same horizon (up to "
+    "CHRONOS_CALIBRATION_WINDOWS, default 4) are forecast as a backtest would, and each central band is stretched or "
+    "shrunk about the median until it held its level there (split conformal). The median never moves; each "
+    "forecast says what was done in `calibration`."
+)
+
+
 def _check_horizon(horizon: int, info: ValidationInfo) -> int:
     most = limit(info, "max_horizon")
     if horizon > most:
@@ -207,6 +215,7 @@ class ForecastRequest(SeriesRequest):
     joint: bool = Field(False, strict=True, description=JOINT)
     cross_learning: bool = Field(False, strict=True, description=CROSS_LEARNING)
     adapter: AdapterName | None = Field(None, description=ADAPTER)
+    calibrate: bool = Field(False, strict=True, description=CALIBRATE)
 
     _horizon_limit = field_validator("horizon")(_check_horizon)
     _levels_limit = field_validator("quantile_levels")(_check_levels)
@@ -246,6 +255,12 @@ class BacktestRequest(SeriesRequest):
     joint: bool = Field(False, strict=True, description=JOINT)
     cross_learning: bool = Field(False, strict=True, description=CROSS_LEARNING)
     adapter: AdapterName | None = Field(None, description=ADAPTER)
+    calibrate: bool = Field(
+        False,
+        strict=True,
+        description="Also calibrate each window's bands as a calibrated forecast made at its cutoff would be (on "
+        "windows before it only), and report their coverage and WQL beside the raw ones.",
+    )
 
     _horizon_limit = field_validator("horizon")(_check_horizon)
     _levels_limit = field_validator("quantile_levels")(_check_levels)
@@ -318,6 +333,24 @@ class CovariateInfo(BaseModel):
     future: bool = Field(description="True when its future values were given (known in the future).")
 
 
+class Calibration(BaseModel):
+    """How a forecast's bands were calibrated on its own history (or why they were not)."""
+
+    applied: bool
+    reason: str | None = Field(None, description="Why not, when `applied` is false (the raw bands are returned).")
+    windows: int | None = Field(None, description="Past windows of the horizon forecast for it.")
+    points: int | None = Field(None, description="Past points scored in them.")
+    coverage_before: dict[str, float | None] | None = Field(
+        None, description='Per band level ("0.8"): the share of past points the raw band covered.'
+    )
+    scale: dict[str, float | list[float]] | None = Field(
+        None,
+        description="Per band level: how much the band was stretched (> 1) or shrunk (< 1), per step when "
+        "enough windows allowed.",
+    )
+    method: str | None = None
+
+
 class Forecast(BaseModel):
     """One series' forecast."""
 
@@ -327,6 +360,7 @@ class Forecast(BaseModel):
     median: list[float]
     quantiles: dict[str, list[float]] = Field(description='Keyed by level as given, e.g. "0.1".')
     covariates: list[CovariateInfo] = Field(description="The series' covariates in input order.")
+    calibration: Calibration | None = Field(None, description="With `calibrate`: what was done, or why not.")
 
 
 class ForecastResponse(BaseModel):
@@ -409,6 +443,9 @@ class BacktestWindow(BaseModel):
     median: list[float | None]
     quantiles: dict[str, list[float | None]]
     baseline: list[float | None]
+    calibrated_quantiles: dict[str, list[float | None]] | None = Field(
+        None, description="With `calibrate`: the quantiles calibrated on the windows before this one."
+    )
 
 
 class Metrics(BaseModel):
@@ -421,6 +458,8 @@ class Metrics(BaseModel):
     MASE: float | None
     WQL: float | None = None
     coverage: float | None = None
+    WQL_calibrated: float | None = Field(None, description="With `calibrate`: WQL of the calibrated quantiles.")
+    coverage_calibrated: float | None = Field(None, description="With `calibrate`: coverage of the calibrated band.")
 
 
 class Baseline(BaseModel):
@@ -436,6 +475,14 @@ class WithoutCovariates(BaseModel):
     metrics: Metrics
 
 
+class BacktestCalibration(BaseModel):
+    """How many of a series' windows had history enough before them to be calibrated."""
+
+    windows: int
+    calibrated: int
+    reason: str | None = Field(description="Why a window was not calibrated (the first such), else null.")
+
+
 class SeriesBacktest(BaseModel):
     """One series backtested."""
 
@@ -445,6 +492,7 @@ class SeriesBacktest(BaseModel):
     metrics: Metrics
     baseline: Baseline
     skill: float | None = Field(description="1 - MASE_model / MASE_baseline.")
+    calibration: BacktestCalibration | None = Field(None, description="With `calibrate`.")
     without_covariates: WithoutCovariates | None = Field(None, description="Only for series with covariates.")
     covariate_skill: float | None = Field(
         None, description="1 - MASE_with / MASE_without covariates; only for series with covariates."

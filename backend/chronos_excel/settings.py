@@ -129,6 +129,8 @@ SETTINGS = [
     Setting("MAX_FILLED_POINTS", 100_000, "most points per series after fill_missing", whole_number(1)),
     Setting("ANOMALY_BLOCK", 6, "points forecast per anomaly-scan window", whole_number(1)),
     Setting("ANOMALY_CONTEXT", 64, "most past points per anomaly-scan window", whole_number(1)),
+    Setting("CALIBRATION_WINDOWS", 4, "most past windows a calibrated forecast learns from", whole_number(1)),
+    Setting("CALIBRATION_CONTEXT", 128, "most past points per calibration window", whole_number(1)),
     Setting("LOAD_IN_BACKGROUND", False, "load the model after the server starts", yes_no),
     Setting("CORS_ORIGINS", "", "web origins allowed to call the API from their pages", origins),
     Setting("API_KEYS", "", "comma-separated API keys; when set, the API needs one", text),

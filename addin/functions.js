@@ -133,6 +133,14 @@ function readLevel(value, name, fallback, max = 1) {
   return value;
 }
 
+/** An optional TRUE/FALSE argument, or `fallback` when omitted. */
+function readBoolean(value, name, fallback) {
+  if (blank(value)) return fallback;
+  if (typeof value === "boolean") return value;
+  if (value === 0 || value === 1) return value === 1;
+  throw fail(`${name} must be TRUE or FALSE; got ${value}.`);
+}
+
 const ADAPTER_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** The optional adapter argument as the request's {adapter: name}, or {} for the model as it is. */
@@ -290,7 +298,7 @@ function flush() {
   timer = null;
   const batches = new Map();
   for (const call of calls) {
-    const key = `${call.endpoint} ${JSON.stringify(call.group)}`;
+    const key = `${call.endpoint} ${JSON.stringify(call.group)}${call.need?.raw ? " raw" : ""}`;
     if (!batches.has(key)) batches.set(key, []);
     batches.get(key).push(call);
   }
@@ -322,8 +330,16 @@ function requestBody(endpoint, group, entries) {
   if (endpoint === "forecast") {
     const levels = new Set(entries.flatMap((e) => e.calls.flatMap((c) => c.need.levels)));
     body.quantile_levels = [...levels].sort((a, b) => a - b);
+    if (entries.some((e) => e.calls.some((c) => c.need.calibrate))) body.calibrate = true;
   }
   return body;
+}
+
+/** What a forecast call needs of its band: calibrated (the default), or the model's own (`raw`: such calls go
+ * in requests of their own). A median needs neither: calibration never moves it, so it rides with either. */
+function bands(levels, calibrated) {
+  if (!levels.length) return {};
+  return calibrated ? { calibrate: true } : { raw: true };
 }
 
 /** A forecast's horizon as the request asks it: whole patches (see PATCH). */
@@ -393,16 +409,19 @@ async function guarded(work) {
  * @param {number} [horizon] Number of steps to forecast (default by frequency: 12 monthly, 14 daily…).
  * @param {number} [quantile] Quantile level between 0 and 1 (default 0.5, the median).
  * @param {string} [adapter] The name of one of your adapted models (from the pane's Adapt section); default none.
+ * @param {boolean} [calibrate] Calibrate the band on the series' own history (default TRUE).
  * @returns {Promise<number[][]>} The forecasts, one per row.
  */
-function forecast(values, timeline, horizon, quantile, adapter) {
+function forecast(values, timeline, horizon, quantile, adapter, calibrate) {
   return guarded(async () => {
     const v = readValues(values);
     const t = readTimeline(timeline, v.length);
     const h = readInteger(horizon, "horizon", defaultHorizon(t), 1, MAX_HORIZON);
     const q = readLevel(quantile, "quantile", 0.5);
-    const group = { ...patches(h), ...readAdapter(adapter) };
-    const answer = await enqueue("forecast", group, apiSeries(v, t), { levels: [q] });
+    const answer = await enqueue("forecast", { ...patches(h), ...readAdapter(adapter) }, apiSeries(v, t), {
+      levels: [q],
+      ...bands(q === 0.5 ? [] : [q], readBoolean(calibrate, "calibrate", true)),
+    });
     return answer.quantiles[levelKey(q)].slice(0, h).map((x) => [x]);
   });
 }
@@ -441,7 +460,8 @@ function forecastAt(target_date, values, timeline, quantile, adapter) {
     if (h > MAX_HORIZON) {
       throw fail(`target_date is ${h} steps past the timeline's end; at most ${MAX_HORIZON}.`, CustomFunctions.ErrorCode.invalidNumber);
     }
-    const answer = await enqueue("forecast", { ...patches(h), ...readAdapter(adapter) }, apiSeries(v, t), { levels: [q] });
+    const need = { levels: [q], ...bands(q === 0.5 ? [] : [q], false) }; // the model's own quantile, as documented
+    const answer = await enqueue("forecast", { ...patches(h), ...readAdapter(adapter) }, apiSeries(v, t), need);
     const stamps = (answer.timestamps ?? []).map(toMs);
     const forecasts = answer.quantiles[levelKey(q)];
     return targets.map((row) =>
@@ -465,9 +485,10 @@ function forecastAt(target_date, values, timeline, quantile, adapter) {
  * @param {number} [horizon] Number of steps to forecast (default by frequency).
  * @param {number} [level] Central interval level between 0 and 1 (default 0.8: lower 0.1, upper 0.9).
  * @param {string} [adapter] The name of one of your adapted models (from the pane's Adapt section); default none.
+ * @param {boolean} [calibrate] Calibrate the band on the series' own history (default TRUE).
  * @returns {Promise<number[][]>} One row per step: forecast, lower, upper.
  */
-function interval(values, timeline, horizon, level, adapter) {
+function interval(values, timeline, horizon, level, adapter, calibrate) {
   return guarded(async () => {
     const v = readValues(values);
     const t = readTimeline(timeline, v.length);
@@ -475,8 +496,10 @@ function interval(values, timeline, horizon, level, adapter) {
     const l = readLevel(level, "level", 0.8);
     const lo = Number(((1 - l) / 2).toFixed(6));
     const hi = Number(((1 + l) / 2).toFixed(6));
-    const group = { ...patches(h), ...readAdapter(adapter) };
-    const answer = await enqueue("forecast", group, apiSeries(v, t), { levels: [lo, 0.5, hi] });
+    const answer = await enqueue("forecast", { ...patches(h), ...readAdapter(adapter) }, apiSeries(v, t), {
+      levels: [lo, 0.5, hi],
+      ...bands([lo, hi], readBoolean(calibrate, "calibrate", true)),
+    });
     const q = answer.quantiles;
     return q["0.5"].slice(0, h).map((m, i) => [m, q[levelKey(lo)][i], q[levelKey(hi)][i]]);
   });

@@ -83,13 +83,22 @@ const joint = (data, o) => (o.joint && data.series.length > 1 ? { joint: true } 
 /** The adapter chosen in the pane ({adapter: name}), or nothing for the model as it is. */
 const adapter = (o) => (o.adapter ? { adapter: o.adapter } : {});
 
+/** Bands calibrated on the series' own history when the option is ticked. */
+const calibrate = (o) => (o.calibrate ? { calibrate: true } : {});
+
 /**
  * The forecast's request bodies and its what-if scenario ({label, changes} or null). Without joint the
  * scenario's series ride in the same request, after the targets; with joint they are a second joint
  * request (the series of a joint group share their covariates).
  */
 export function forecastRequests(data, o) {
-  const common = { horizon: o.horizon, quantile_levels: INTERVALS[o.level], ...joint(data, o), ...adapter(o) };
+  const common = {
+    horizon: o.horizon,
+    quantile_levels: INTERVALS[o.level],
+    ...joint(data, o),
+    ...adapter(o),
+    ...calibrate(o),
+  };
   const base = { series: apiSeries(data, { horizon: o.horizon }), ...common };
   const changes = Object.fromEntries(Object.entries(o.whatIf ?? {}).filter(([, pct]) => pct !== 0));
   if (!Object.keys(changes).length) return { bodies: [base], scenario: null };
@@ -115,6 +124,7 @@ export function backtestRequest(data, o) {
     ...joint(data, o),
     ...futureCovariates(data),
     ...adapter(o),
+    ...calibrate(o),
   };
 }
 
@@ -133,4 +143,18 @@ export function adapterName(text) {
  * ones named), the horizon, joint; the server holds out the last window of each series to validate. */
 export function adaptRequest(data, o, name) {
   return { name, series: apiSeries(data), horizon: o.horizon, ...joint(data, o), ...futureCovariates(data) };
+}
+
+/** What the summary line says of the bands: "80% band calibrated on 4 past windows", or why not. */
+export function calibrationText(forecasts, level) {
+  const notes = forecasts.map((f) => ({ name: f.name, note: f.calibration })).filter((x) => x.note);
+  if (!notes.length) return "";
+  const done = notes.filter((x) => x.note.applied);
+  const not = notes.filter((x) => !x.note.applied);
+  const windows = Math.min(...done.map((x) => x.note.windows));
+  const plural = (n) => `${n} past ${n === 1 ? "window" : "windows"}`;
+  if (!not.length) return `${level}% band calibrated on ${plural(windows)}`;
+  if (!done.length) return `${level}% band not calibrated: ${not[0].note.reason}`;
+  return `${level}% band calibrated on ${plural(windows)} for ${done.map((x) => x.name).join(", ")}; ` +
+    `not for ${not.map((x) => x.name).join(", ")} (${not[0].note.reason})`;
 }

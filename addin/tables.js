@@ -5,7 +5,17 @@ import { parseDateText } from "./dates.js";
 import { futureValues, INTERVALS, percentText } from "./requests.js";
 
 const METRICS = ["MAE", "RMSE", "MAPE", "sMAPE", "MASE", "WQL", "coverage"];
-const METRIC_FORMATS = { MAPE: "0.0%", sMAPE: "0.0%", coverage: "0.0%", MASE: "0.000", WQL: "0.000" };
+const METRIC_FORMATS = {
+  MAPE: "0.0%",
+  sMAPE: "0.0%",
+  coverage: "0.0%",
+  MASE: "0.000",
+  WQL: "0.000",
+  coverage_calibrated: "0.0%",
+  WQL_calibrated: "0.000",
+};
+const CALIBRATED = ["WQL_calibrated", "coverage_calibrated"];
+const CALIBRATED_NAMES = { WQL_calibrated: "WQL (calibrated)", coverage_calibrated: "coverage (calibrated)" };
 
 /** A header string Excel must keep as text (not a formula, number or date). */
 export function asText(text) {
@@ -156,7 +166,9 @@ export function backtestTable(data, response, level) {
   const results = response.backtests;
   const drivers = results.some((b) => b.without_covariates);
   const windowRows = Math.max(...results.map((b) => b.windows.reduce((sum, w) => sum + w.actual.length, 0)));
-  const top = METRICS.length + (drivers ? 4 : 3); // header, metrics, skill, drivers' skill, blank row
+  const calibrated = results.some((b) => typeof b.metrics.coverage_calibrated === "number");
+  const metricRows = calibrated ? [...METRICS, ...CALIBRATED] : METRICS;
+  const top = metricRows.length + (drivers ? 4 : 3); // header, metrics, skill, drivers' skill, blank row
   const table = { ...grid(top + 1 + windowRows, 9 * results.length - 1), bold: [], charts: [], highlights: [] };
   data.series.forEach((s, j) => {
     const b = results[j];
@@ -166,16 +178,16 @@ export function backtestTable(data, response, level) {
     if (drivers) models.push(["Chronos-2 without drivers", b.without_covariates?.metrics ?? {}]);
     models.push(["Seasonal naive", b.baseline.metrics]);
     [s.name, ...models.map(([name]) => name)].forEach((v, k) => put(table, 0, col + k, asText(v)));
-    METRICS.forEach((m, i) => {
+    metricRows.forEach((m, i) => {
       const f = METRIC_FORMATS[m] ?? format;
-      put(table, 1 + i, col, m);
+      put(table, 1 + i, col, CALIBRATED_NAMES[m] ?? m);
       models.forEach(([, metrics], k) => put(table, 1 + i, col + 1 + k, metrics[m], f));
     });
-    put(table, 1 + METRICS.length, col, "Skill score");
-    put(table, 1 + METRICS.length, col + 1, b.skill, "0.000");
+    put(table, 1 + metricRows.length, col, "Skill score");
+    put(table, 1 + metricRows.length, col + 1, b.skill, "0.000");
     if (drivers) {
-      put(table, 2 + METRICS.length, col, "Drivers' skill");
-      put(table, 2 + METRICS.length, col + 1, b.covariate_skill, "0.000");
+      put(table, 2 + metricRows.length, col, "Drivers' skill");
+      put(table, 2 + metricRows.length, col + 1, b.covariate_skill, "0.000");
     }
     const names = ["Window", "Cutoff", timeHeader(data), "Actual", "Chronos-2", "Seasonal naive",
       `Lower ${level}%`, `Upper ${level}%`];

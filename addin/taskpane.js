@@ -12,6 +12,7 @@ import {
   adapterName,
   anomaliesRequest,
   backtestRequest,
+  calibrationText,
   forecastRequests,
   horizonProblem,
   whatIfDrivers,
@@ -64,7 +65,8 @@ const ACTIONS = {
     summary: (data, response, table, o) =>
       `Forecast: ${o.horizon} steps ahead for ${seriesNames(data)}` +
       `${driversPhrase(driversRead(data, response.forecasts[0]))}${jointly(data, o)}` +
-      `${response.scenario ? `, and what if ${response.scenario.label}` : ""}, ${o.level}% interval`,
+      `${response.scenario ? `, and what if ${response.scenario.label}` : ""}, ` +
+      (calibrationText(response.forecasts.slice(0, data.series.length), o.level) || `${o.level}% interval`),
   },
   anomalies: {
     kind: "Anomalies",
@@ -83,7 +85,11 @@ const ACTIONS = {
       const drivers = data.drivers.length
         ? `${driversPhrase(data.drivers.map((d) => d.name))} (drivers' skill ${typeof skill === "number" ? skill.toFixed(3) : "not defined"})`
         : "";
-      return `Backtest: ${o.windows} windows of ${o.horizon} steps for ${seriesNames(data)}${drivers}${jointly(data, o)}`;
+      const covered = response.summary?.metrics ?? {};
+      const bands = typeof covered.coverage_calibrated === "number"
+        ? `; the ${o.level}% band covered ${percent(covered.coverage)} raw, ${percent(covered.coverage_calibrated)} calibrated`
+        : "";
+      return `Backtest: ${o.windows} windows of ${o.horizon} steps for ${seriesNames(data)}${drivers}${jointly(data, o)}${bands}`;
     },
   },
 };
@@ -201,7 +207,8 @@ function options() {
   const placement = /** @type {HTMLInputElement} */ (document.querySelector('input[name="placement"]:checked')).value;
   const joint = !$("joint-row").hidden && $("joint").checked;
   const adapter = $("model").value || null;
-  return { horizon, windows, level: Number($("level").value), placement, joint, whatIf: whatIf(), adapter };
+  const calibrate = $("calibrate").checked;
+  return { horizon, windows, level: Number($("level").value), placement, joint, whatIf: whatIf(), adapter, calibrate };
 }
 
 function setBusy(label) {

@@ -75,5 +75,8 @@ def pane_page(browser: Browser, live_server: str) -> Iterator[Page]:
 
 @pytest.fixture
 def pane(pane_page: Page, live_server: str) -> Pane:
-    """The pane, open and connected to the live server."""
-    return open_pane(pane_page, live_server)
+    """The pane, open and connected to the live server, drawing the model's own bands (the tests of calibrated
+    bands open a pane of their own, with the option ticked as the pane starts)."""
+    opened = open_pane(pane_page, live_server)
+    opened.raw_bands()
+    return opened

@@ -130,6 +130,10 @@ class Pane:
         else:
             field.fill(value)
 
+    def raw_bands(self) -> None:
+        """Untick "Calibrate bands on this history" (ticked when the pane opens): the model's own bands."""
+        self.page.get_by_label("Calibrate bands on this history").uncheck()
+
     def place_beside(self) -> None:
         self.page.get_by_label("Beside the data").check()
 

@@ -124,9 +124,13 @@ def test_forecast_spills_the_apis_median_and_quantile(fx, client):
     result = fx.call("FORECAST", VALUES, TIMELINE, None, None)["value"]  # monthly: 12 steps by default
     assert [r[0] for r in result] == pytest.approx(expected["forecasts"][0]["median"], rel=1e-6)
     assert all(len(r) == 1 for r in result)  # a column
-    expected = api(client, "forecast", {"series": [series()], "horizon": 3, "quantile_levels": [0.9]})
-    result = fx.call("FORECAST", VALUES, TIMELINE, 3, 0.9)["value"]
-    assert [r[0] for r in result] == pytest.approx(expected["forecasts"][0]["quantiles"]["0.9"], rel=1e-6)
+    # a quantile's band is calibrated on the series' history by default (on 16-step windows: the formulas ask
+    # for whole patches), and is the model's own with calibrate FALSE
+    body = {"series": [series()], "horizon": 16, "quantile_levels": [0.9]}
+    for flag, calibrate in ((None, True), (True, True), (False, False)):
+        expected = api(client, "forecast", {**body, "calibrate": calibrate})["forecasts"][0]["quantiles"]["0.9"][:3]
+        result = fx.call("FORECAST", VALUES, TIMELINE, 3, 0.9, None, flag)["value"]
+        assert [r[0] for r in result] == pytest.approx(expected, rel=1e-6), flag
 
 
 def test_forecast_without_timeline_numbers_the_steps(fx, client):
@@ -136,11 +140,16 @@ def test_forecast_without_timeline_numbers_the_steps(fx, client):
     assert [r[0] for r in result] == pytest.approx(expected["forecasts"][0]["median"], rel=1e-6)
 
 
-def test_interval_is_forecast_lower_upper(fx, client):
-    expected = api(client, "forecast", {"series": [series()], "horizon": 4, "quantile_levels": [0.1, 0.5, 0.9]})
-    q = expected["forecasts"][0]["quantiles"]
-    rows = fx.call("INTERVAL", VALUES, TIMELINE, 4, None)["value"]
-    assert rows == [pytest.approx([q["0.5"][i], q["0.1"][i], q["0.9"][i]], rel=1e-6) for i in range(4)]
+def test_interval_is_forecast_lower_upper_calibrated_unless_told_not(fx, client):
+    body = {"series": [series()], "horizon": 16, "quantile_levels": [0.1, 0.5, 0.9]}
+    for flag, calibrate in ((None, True), (False, False)):
+        q = api(client, "forecast", {**body, "calibrate": calibrate})["forecasts"][0]["quantiles"]
+        rows = fx.call("INTERVAL", VALUES, TIMELINE, 4, None, None, flag)["value"]
+        assert rows == [pytest.approx([q["0.5"][i], q["0.1"][i], q["0.9"][i]], rel=1e-6) for i in range(4)], flag
+    assert (
+        fx.call("INTERVAL", VALUES, TIMELINE, 4, None, None, "yes")["message"]
+        == "calibrate must be TRUE or FALSE; got yes."
+    )
 
 
 def test_date_text_reads_as_in_the_pane(fx, client):

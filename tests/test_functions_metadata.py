@@ -10,11 +10,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 ADDIN = ROOT / "addin"
-# The contract of issue 11 (and 21: the optional adapter last): names and argument orders users type.
+# The contract of issue 11 (then 21: an optional adapter; 22: calibrate): names and argument orders users type.
 SIGNATURES = {
-    "FORECAST": ["values", "timeline", "horizon", "quantile", "adapter"],
+    "FORECAST": ["values", "timeline", "horizon", "quantile", "adapter", "calibrate"],
     "FORECAST.AT": ["target_date", "values", "timeline", "quantile", "adapter"],
-    "INTERVAL": ["values", "timeline", "horizon", "level", "adapter"],
+    "INTERVAL": ["values", "timeline", "horizon", "level", "adapter", "calibrate"],
     "ANOMALIES": ["values", "timeline", "level", "adapter"],
     "BACKTEST": ["values", "timeline", "horizon", "windows", "metric", "adapter"],
 }

@@ -46,6 +46,7 @@ def keyed_server(tiny_model_dir: Path) -> Iterator[str]:
 def keyed(pane_page: Page, keyed_server: str) -> Pane:
     """The pane opened from the keyed server, with twelve months of sales selected."""
     pane = open_pane(pane_page, keyed_server)
+    pane.raw_bands()
     stamps = [serial(d) for d in months(date(2023, 1, 1), 12)]
     formats = [["General", "General"]] + [["mmm yyyy", "0"]] * 12
     pane.set_cells("Sheet1!A1", [["Month", "Sales"], *columns(stamps, [100.0 + i for i in range(12)])], formats)

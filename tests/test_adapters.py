@@ -7,6 +7,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -320,3 +322,24 @@ def test_adapters_belong_to_the_key_that_made_them(tiny_model_dir, tmp_path):
     with client.application.extensions["chronos_jobs"].store.engine.connect() as connection:
         owners = {row[0] for row in connection.execute(select(adapters_table.c.owner))}
     assert len(owners) == 2 and all(len(owner) == 64 and "key-of" not in owner for owner in owners)  # hashes only
+
+
+def test_a_script_without_a_main_guard_can_train(tiny_model_dir, tmp_path):
+    """A training child never runs the parent's script again (spawn would): a plain script that builds the app
+    at module level, as a user's own WSGI file might, gets its job done."""
+    script = tmp_path / "my_server.py"
+    script.write_text(
+        "import time\n"
+        "from chronos_excel import create_app\n"
+        f"app = create_app({{'MODEL': {str(tiny_model_dir)!r}, 'DEVICE': 'cpu', 'DTYPE': 'float32', "
+        f"'DATA_DIR': {str(tmp_path / 'data')!r}}})\n"
+        "client = app.test_client()\n"
+        f"job = client.post('/api/v1/adapters', json={{'name': 'x', 'series': {BETA!r}, 'horizon': 6, "
+        "'steps': 3}).get_json()\n"
+        "while job['state'] in ('queued', 'running'):\n"
+        "    time.sleep(0.2)\n"
+        "    job = client.get('/api/v1/jobs/' + job['id']).get_json()\n"
+        "print('STATE', job['state'], job['error'])\n"
+    )
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180, cwd=tmp_path)
+    assert "STATE succeeded None" in result.stdout, result.stdout[-2000:] + result.stderr[-2000:]

@@ -15,11 +15,14 @@ import multiprocessing
 import os
 import shutil
 import socket
+import sys
 import threading
 import time
 import uuid
 import weakref
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -174,7 +177,8 @@ class JobRunner:
         self._cancels[job_id] = cancel
         started = time.monotonic()
         self.store.update_job(job_id, state="running", started=time.time(), heartbeat=time.time())
-        child.start()
+        with _main_module_hidden():
+            child.start()
         writer.close()
         step, loss, training_since, last_beat = 0, None, None, 0.0
         outcome: tuple[str, Any] = ("error", "the training process ended without a word")
@@ -331,6 +335,27 @@ class JobRunner:
         except Exception as exc:  # the database may be gone first
             log.warning("could not mark this server's jobs as stopped: %s", exc)
         _LIVE.discard(self)
+
+
+_MAIN_LOCK = threading.Lock()
+
+
+@contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Start a spawned child without it running the parent's main script again. A spawned child imports the
+    parent's ``__main__`` (by path or module name) before its target; a script that builds the app at module
+    level without ``if __name__ == "__main__"`` would then start a second server in the child. The target lives
+    in this package, so the child needs nothing of ``__main__``: it is hidden while the child is prepared."""
+    main = sys.modules["__main__"]
+    with _MAIN_LOCK:
+        saved = {name: main.__dict__[name] for name in ("__file__", "__spec__") if name in main.__dict__}
+        main.__dict__.pop("__file__", None)
+        main.__spec__ = None
+        try:
+            yield
+        finally:
+            main.__dict__.pop("__spec__", None)
+            main.__dict__.update(saved)
 
 
 _ENDED = ("ended",)

@@ -10,7 +10,7 @@ from datetime import date
 from playwright.sync_api import expect
 
 from tests.adapting import sawtooth
-from tests.pane_helpers import Pane, columns, months, open_pane, serial
+from tests.pane_helpers import ARTIFACTS, Pane, columns, months, open_pane, serial
 
 pytest_plugins = ["tests.pane_fixtures"]
 
@@ -41,6 +41,8 @@ def test_the_option_is_ticked_and_the_forecast_band_is_the_calibrated_one(pane_p
     assert [row[2] for row in future] == expected["median"]
     assert [row[3] for row in future] == expected["quantiles"]["0.1"]
     assert [row[4] for row in future] == expected["quantiles"]["0.9"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    pane.page.screenshot(path=str(ARTIFACTS / "taskpane-calibrated.png"), full_page=True)
 
 
 def test_a_history_too_short_to_calibrate_says_why(pane_page, live_server):
